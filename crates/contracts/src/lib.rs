@@ -1,0 +1,10 @@
+//! Contracts shared by every MebelPlace service: the protobuf event types generated from
+//! `proto/`, Kafka topic and NATS subject names, and the JWT claims. Nothing here does I/O.
+
+pub mod claims;
+pub mod events;
+pub mod subjects;
+pub mod topics;
+
+pub use claims::{Claims, Role, revoked_jti_key};
+pub use events::{Envelope, EventPayload, Payload};

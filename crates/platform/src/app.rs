@@ -1,0 +1,133 @@
+//! Running a service: the actix-web server with the platform's middleware and operational
+//! routes, background tasks (outbox relay, consumers), and graceful shutdown on SIGTERM/SIGINT:
+//! stop accepting, let in-flight requests finish, then stop background tasks (consumers commit
+//! their offsets, the relay makes a last pass), then return.
+
+use crate::config::Settings;
+use crate::health::Health;
+use crate::http::{self, metrics::Metrics};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Asks a running [`Application`] to shut down gracefully, as SIGTERM does.
+#[derive(Clone)]
+pub struct ShutdownHandle(CancellationToken);
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        self.0.cancel();
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    shutdown_requested: CancellationToken,
+    background_stop: CancellationToken,
+    background: Vec<(&'static str, JoinHandle<()>)>,
+    drain_timeout: Duration,
+    metrics: Metrics,
+}
+
+impl Application {
+    /// Binds the HTTP listener (port 0 picks a free port) and prepares the server.
+    /// `routes` registers the service's resources and its app data.
+    pub fn build<F>(service: &'static str, settings: &Settings, health: Health, routes: F) -> anyhow::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
+        let port = listener.local_addr()?.port();
+        let metrics = Metrics::new(service);
+        let (metrics_data, health_data) = (web::Data::new(metrics.clone()), web::Data::new(health));
+        let json_limit = settings.http.json_limit_bytes;
+        let hsts = settings.http.hsts_max_age_secs;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(metrics_data.clone())
+                .app_data(health_data.clone())
+                .app_data(http::json_config(json_limit))
+                .app_data(http::query_config())
+                .app_data(http::path_config())
+                .wrap(http::security_headers(hsts))
+                .wrap(from_fn(http::middleware::observe))
+                .configure(http::ops::configure)
+                .configure(routes.clone())
+                .default_service(web::to(http::not_found))
+        })
+        .workers(settings.http.workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(settings.http.shutdown_timeout_secs)
+        .listen(listener)?
+        .run();
+        tracing::info!(service, port, "listening");
+        Ok(Self {
+            port,
+            server,
+            shutdown_requested: CancellationToken::new(),
+            background_stop: CancellationToken::new(),
+            background: Vec::new(),
+            drain_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs),
+            metrics,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown_requested.clone())
+    }
+
+    /// Runs `task` beside the server; it must return soon after its token is cancelled,
+    /// which happens once in-flight requests have drained.
+    pub fn spawn_background<F, Fut>(&mut self, name: &'static str, task: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.background.push((name, tokio::spawn(task(self.background_stop.clone()))));
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        let server_exited = tokio::select! {
+            _ = wait_for_signal() => false,
+            _ = self.shutdown_requested.cancelled() => false,
+            result = &mut server => { result??; true }
+        };
+        if !server_exited {
+            tracing::info!("shutdown: draining in-flight requests");
+            handle.stop(true).await;
+            server.await??;
+        }
+        tracing::info!("shutdown: stopping background tasks");
+        self.background_stop.cancel();
+        for (name, task) in self.background {
+            if tokio::time::timeout(self.drain_timeout, task).await.is_err() {
+                tracing::warn!(task = name, "background task did not stop in time");
+            }
+        }
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

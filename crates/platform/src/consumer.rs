@@ -1,0 +1,174 @@
+//! Idempotent Kafka consumers: each message's effect and its event id in the `inbox` table are
+//! written in one transaction, and its offset is stored only after that transaction commits.
+//! A redelivered event finds its id in the inbox and has no second effect. A message that keeps
+//! failing goes to `<topic>.dlq.<group>` after `max_attempts` instead of blocking its partition.
+
+use crate::config::KafkaSettings;
+use crate::db::PgPool;
+use crate::outbox::{Backoff, TRACEPARENT_HEADER};
+use contracts::Envelope;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
+use rdkafka::Message;
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// What a consumer does with one event, inside the transaction that also records it in the inbox.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ProcessError {
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] crate::db::PoolError),
+    #[error("handler: {0:#}")]
+    Handler(anyhow::Error),
+}
+
+/// Consumes `topics` in the consumer group `group` and applies `handler` exactly once per event.
+pub struct ConsumerRunner<H> {
+    pub group: String,
+    pub topics: Vec<String>,
+    pub pool: PgPool,
+    pub settings: KafkaSettings,
+    pub handler: Arc<H>,
+}
+
+impl<H: EventHandler> ConsumerRunner<H> {
+    pub fn new(group: &str, topics: &[&str], pool: PgPool, settings: KafkaSettings, handler: H) -> Self {
+        Self {
+            group: group.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            pool,
+            settings,
+            handler: Arc::new(handler),
+        }
+    }
+
+    /// Runs until `shutdown`; the message in hand is finished and its offset committed first.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let dead_letters: Vec<String> = self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
+        let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
+        crate::kafka::ensure_topics(&self.settings, &all).await?;
+        let consumer = crate::kafka::consumer(&self.settings, &self.group)?;
+        let physical: Vec<String> = self.topics.iter().map(|t| self.settings.topic(t)).collect();
+        consumer.subscribe(&physical.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let dlq_producer = crate::kafka::producer(&self.settings)?;
+        loop {
+            let message = tokio::select! {
+                message = consumer.recv() => message,
+                _ = shutdown.cancelled() => break,
+            };
+            match message {
+                Ok(message) => {
+                    self.process(&message, &dlq_producer).await;
+                    if let Err(error) = consumer.store_offset_from_message(&message) {
+                        tracing::warn!(%error, "cannot store offset");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, group = %self.group, "kafka receive failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        if let Err(error) = consumer.commit_consumer_state(CommitMode::Sync) {
+            tracing::debug!(%error, "final offset commit");
+        }
+        Ok(())
+    }
+
+    /// Applies one message: retried with back-off, dead-lettered when it cannot succeed.
+    async fn process(&self, message: &BorrowedMessage<'_>, dlq: &FutureProducer) {
+        let envelope = match Envelope::decode_checked(message.payload().unwrap_or_default()) {
+            Ok(envelope) => envelope,
+            Err(error) => return self.dead_letter(message, dlq, &error.to_string()).await,
+        };
+        let traceparent = header(message, TRACEPARENT_HEADER).or(Some(envelope.traceparent.clone()));
+        let span = tracing::info_span!("consume", group = %self.group, event_type = %envelope.r#type, event_id = %envelope.id);
+        crate::telemetry::set_parent(&span, traceparent.as_deref());
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+        for attempt in 1..=self.settings.max_attempts {
+            match self.apply(&envelope).instrument(span.clone()).await {
+                Ok(()) => return,
+                Err(error) if attempt == self.settings.max_attempts => {
+                    return self.dead_letter(message, dlq, &error.to_string()).await;
+                }
+                Err(error) => {
+                    span.in_scope(|| tracing::warn!(%error, attempt, "event handling failed, retrying"));
+                    tokio::time::sleep(backoff.next()).await;
+                }
+            }
+        }
+    }
+
+    async fn apply(&self, envelope: &Envelope) -> Result<(), ProcessError> {
+        let event_id: uuid::Uuid = envelope
+            .id
+            .parse()
+            .map_err(|e: uuid::Error| ProcessError::Handler(anyhow::anyhow!("bad event id: {e}")))?;
+        let mut conn = self.pool.get().await?;
+        let handler = &self.handler;
+        let group = &self.group;
+        conn.transaction::<_, ProcessError, _>(async |conn| {
+                let first_time = diesel::sql_query(
+                    "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind::<Text, _>(group)
+                .bind::<SqlUuid, _>(event_id)
+                .bind::<Text, _>(&envelope.r#type)
+                .execute(conn)
+                .await?
+                    == 1;
+                if first_time {
+                    handler.handle(conn, envelope).await.map_err(ProcessError::Handler)?;
+                } else {
+                    tracing::debug!("duplicate event skipped");
+                }
+                Ok(())
+        })
+        .await
+    }
+
+    async fn dead_letter(&self, message: &BorrowedMessage<'_>, dlq: &FutureProducer, reason: &str) {
+        let topic = self.settings.topic(&contracts::topics::dead_letter(
+            message.topic().strip_prefix(self.settings.topic_prefix.as_str()).unwrap_or(message.topic()),
+            &self.group,
+        ));
+        tracing::error!(%topic, reason, partition = message.partition(), offset = message.offset(), "dead-lettering message");
+        let mut headers = message.headers().map(|h| h.detach()).unwrap_or_else(OwnedHeaders::new);
+        let origin = format!("{}/{}/{}", message.topic(), message.partition(), message.offset());
+        headers = headers
+            .insert(Header { key: "dlq-reason", value: Some(reason) })
+            .insert(Header { key: "dlq-origin", value: Some(origin.as_str()) });
+        let key = message.key().unwrap_or_default();
+        let payload = message.payload().unwrap_or_default();
+        // Keep trying: skipping the message without parking it would lose it.
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+        loop {
+            let record = FutureRecord::to(&topic).headers(headers.clone()).key(key).payload(payload);
+            let Err((error, _)) = dlq.send(record, Duration::from_secs(0)).await else { break };
+            tracing::warn!(%error, "cannot write to the dead-letter topic, retrying");
+            tokio::time::sleep(backoff.next()).await;
+        }
+    }
+}
+
+fn header(message: &BorrowedMessage<'_>, name: &str) -> Option<String> {
+    let headers = message.headers()?;
+    headers
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .map(str::to_owned)
+}

@@ -1,0 +1,128 @@
+//! PostgreSQL: a diesel-async deadpool whose connections see only the service's schema,
+//! and migrations (the platform's outbox/inbox first, then the service's own).
+
+use crate::config::DatabaseSettings;
+use diesel::ConnectionResult;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel::migration::{Migration, MigrationSource};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+pub type PgPool = Pool<AsyncPgConnection>;
+pub type PgConn = Object<AsyncPgConnection>;
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
+
+/// The outbox and inbox tables every service has in its own schema.
+pub const PLATFORM_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/platform");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("schema name {0:?} is not a plain lower-case identifier")]
+    BadSchema(String),
+    #[error("cannot build the database pool: {0}")]
+    Pool(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+/// Schema names are spliced into `SET search_path`, so only plain identifiers pass.
+pub fn validate_schema(schema: &str) -> Result<&str, DbError> {
+    let mut chars = schema.chars();
+    let valid_start = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let valid_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid_start && valid_rest && schema.len() <= 63 {
+        Ok(schema)
+    } else {
+        Err(DbError::BadSchema(schema.to_owned()))
+    }
+}
+
+/// Opens one connection whose `search_path` is the given schema.
+pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!("SET search_path TO {schema}, public"))
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
+    let schema = validate_schema(&settings.schema)?.to_owned();
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |url| {
+        let schema = schema.clone();
+        let url = url.to_owned();
+        async move { connect(&url, &schema).await }.boxed()
+    });
+    let manager =
+        AsyncDieselConnectionManager::new_with_config(settings.url.expose_secret(), config);
+    let timeout = Some(Duration::from_secs(settings.connect_timeout_secs));
+    Pool::builder(manager)
+        .max_size(settings.max_connections)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+/// Creates the schema if needed and runs the platform's and then the service's pending
+/// migrations, holding an advisory lock so that concurrent migrators take turns.
+pub async fn migrate(settings: &DatabaseSettings, service_migrations: &'static [EmbeddedMigrations]) -> Result<(), DbError> {
+    let schema = validate_schema(&settings.schema)?.to_owned();
+    let mut conn = AsyncPgConnection::establish(settings.url.expose_secret()).await?;
+    conn.batch_execute(&format!(
+        "SELECT pg_advisory_lock(hashtext('mebelplace.migrate.{schema}'));
+         CREATE SCHEMA IF NOT EXISTS {schema};
+         SET search_path TO {schema};"
+    ))
+    .await?;
+    let mut wrapper = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
+    let sets: Vec<&'static EmbeddedMigrations> = std::iter::once(&PLATFORM_MIGRATIONS).chain(service_migrations).collect();
+    let result = tokio::task::spawn_blocking(move || {
+        let outcome = sets
+            .into_iter()
+            .try_for_each(|migrations| wrapper.run_pending_migrations(Borrowed(migrations)).map(drop))
+            .map_err(|e| DbError::Migration(e.to_string()));
+        // Dropping the connection releases the advisory lock.
+        drop(wrapper);
+        outcome
+    })
+    .await
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    result
+}
+
+/// Embedded migrations are statics; this lets the harness take them by reference.
+struct Borrowed(&'static EmbeddedMigrations);
+
+impl MigrationSource<diesel::pg::Pg> for Borrowed {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<diesel::pg::Pg>>>> {
+        self.0.migrations()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_must_be_plain_identifiers() {
+        assert!(validate_schema("auth").is_ok());
+        assert!(validate_schema("t_1abc").is_ok());
+        assert!(validate_schema("Auth").is_err());
+        assert!(validate_schema("auth; DROP TABLE users").is_err());
+        assert!(validate_schema("").is_err());
+        assert!(validate_schema("1auth").is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! The JSON error shape of the spec: `{"error": {"code", "message", "details"}}`.
+//!
+//! Services either return [`ApiError`] directly or keep one error enum that converts into it.
+//! Unexpected causes are logged in full and answered with a generic 500.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code in snake_case, e.g. `validation_failed`.
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+    /// Seconds, for 429 and 503 answers.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), details: Value::Object(Default::default()), retry_after: None }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A 400 naming the offending fields: `details.fields.<name> = reason`.
+    pub fn validation(fields: impl IntoIterator<Item = (&'static str, String)>) -> Self {
+        let fields: serde_json::Map<String, Value> =
+            fields.into_iter().map(|(name, reason)| (name.to_owned(), Value::String(reason))).collect();
+        Self::bad_request("validation_failed", "the request has invalid fields")
+            .with_details(serde_json::json!({ "fields": fields }))
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests, try again later")
+            .with_retry_after(retry_after_secs)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message).with_retry_after(1)
+    }
+
+    /// Logs `cause` with its chain and answers a generic 500.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone(), details: self.details.clone() },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => Self::not_found("no such resource"),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::unavailable("the database is unavailable")
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(error: crate::db::PoolError) -> Self {
+        tracing::warn!(%error, "database pool unavailable");
+        Self::unavailable("the database is unavailable")
+    }
+}
+
+impl From<deadpool_redis::PoolError> for ApiError {
+    fn from(error: deadpool_redis::PoolError) -> Self {
+        tracing::warn!(%error, "redis pool unavailable");
+        Self::unavailable("the cache is unavailable")
+    }
+}
+
+impl From<deadpool_redis::redis::RedisError> for ApiError {
+    fn from(error: deadpool_redis::redis::RedisError) -> Self {
+        tracing::warn!(%error, "redis command failed");
+        Self::unavailable("the cache is unavailable")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn error_response_has_the_spec_shape() {
+        let response = ApiError::validation([("email", "must contain @".to_owned())]).error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert_eq!(body["error"]["details"]["fields"]["email"], "must contain @");
+    }
+
+    #[actix_web::test]
+    async fn rate_limited_carries_retry_after() {
+        let response = ApiError::too_many_requests(7).error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
+    }
+
+    #[test]
+    fn diesel_not_found_is_404_and_other_errors_hide_their_cause() {
+        assert_eq!(ApiError::from(diesel::result::Error::NotFound).status, StatusCode::NOT_FOUND);
+        let internal = ApiError::from(diesel::result::Error::BrokenTransactionManager);
+        assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!internal.message.contains("Transaction"));
+    }
+}

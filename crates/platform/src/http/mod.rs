@@ -1,0 +1,59 @@
+//! HTTP scaffolding shared by every service: request ids, access logs, metrics, operational
+//! endpoints, security headers, body limits and JSON errors for malformed input.
+
+pub mod metrics;
+pub mod middleware;
+pub mod ops;
+
+use crate::error::ApiError;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// Security headers of the seed, on every answer.
+pub fn security_headers(hsts_max_age_secs: u64) -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Strict-Transport-Security", format!("max-age={hsts_max_age_secs}; includeSubDomains")))
+        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+}
+
+/// JSON bodies: limited in size, and every parse failure answered in the spec's error shape.
+pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit_bytes).error_handler(|error, _| {
+        let api_error = match &error {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            }
+            JsonPayloadError::ContentType => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be application/json",
+            ),
+            JsonPayloadError::Deserialize(cause) => ApiError::bad_request("invalid_json", cause.to_string()),
+            other => ApiError::bad_request("invalid_body", other.to_string()),
+        };
+        api_error.into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+        ApiError::bad_request("invalid_query", error.to_string()).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|error: PathError, _| ApiError::not_found(format!("no such resource: {error}")).into())
+}
+
+/// Unknown routes answer 404 in the error shape (and 405 for a known path with another method).
+pub async fn not_found(request: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    ApiError::not_found(format!("no route for {} {}", request.method(), request.path())).error_response()
+}

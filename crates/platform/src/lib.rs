@@ -1,0 +1,26 @@
+//! What every MebelPlace service shares at run time: configuration, telemetry, the HTTP
+//! scaffolding and error shape, token verification, pools, Kafka/NATS, the transactional
+//! outbox and idempotent consumers, object storage.
+//!
+//! A service's `main` reads like a table of contents:
+//! config → telemetry → pools → HTTP app + consumers + outbox relay → run until SIGTERM.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod consumer;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod kafka;
+pub mod nats;
+pub mod outbox;
+pub mod redis;
+pub mod storage;
+pub mod telemetry;
+
+pub use app::{Application, ShutdownHandle};
+pub use auth::{AuthUser, TokenVerifier};
+pub use config::Settings;
+pub use error::ApiError;

@@ -1,0 +1,428 @@
+//! Transactional outbox: [`enqueue`] writes an event in the caller's transaction;
+//! [`OutboxRelay`] publishes unsent rows to Kafka and/or NATS and marks them sent.
+//!
+//! Rows are claimed with a short lease (`FOR UPDATE SKIP LOCKED` inside a tiny transaction), so
+//! no row lock is held across a network call and several replicas can relay side by side.
+//! Delivery is at least once; consumers deduplicate by event id (see [`crate::consumer`]).
+
+use crate::config::{KafkaSettings, NatsSettings, OutboxSettings};
+use crate::telemetry;
+use contracts::Envelope;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use prost::Message;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Kafka/NATS header carrying the event id (and `Nats-Msg-Id` for JetStream de-duplication).
+pub const EVENT_ID_HEADER: &str = "event-id";
+pub const EVENT_TYPE_HEADER: &str = "event-type";
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// Where an event goes: a Kafka topic (durable, keyed by aggregate id), a NATS subject, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Destination {
+    pub kafka_topic: Option<String>,
+    pub nats_subject: Option<String>,
+}
+
+impl Destination {
+    pub fn kafka(topic: &str) -> Self {
+        Self { kafka_topic: Some(topic.to_owned()), nats_subject: None }
+    }
+
+    pub fn nats(subject: impl Into<String>) -> Self {
+        Self { kafka_topic: None, nats_subject: Some(subject.into()) }
+    }
+
+    pub fn and_nats(mut self, subject: impl Into<String>) -> Self {
+        self.nats_subject = Some(subject.into());
+        self
+    }
+}
+
+/// Writes `envelope` to the outbox. Call it with the connection of the transaction that makes
+/// the change, so that the event exists exactly when the change does. The current trace
+/// context is stamped on the event unless it already carries one.
+pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: Envelope, to: &Destination) -> QueryResult<()> {
+    let event_id: uuid::Uuid = envelope
+        .id
+        .parse()
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let traceparent = Some(envelope.traceparent.clone())
+        .filter(|t| !t.is_empty())
+        .or_else(telemetry::current_traceparent);
+    let (event_type, aggregate_id) = (envelope.r#type.clone(), envelope.aggregate_id.clone());
+    let payload = Envelope { traceparent: traceparent.clone().unwrap_or_default(), ..envelope }.encode_to_vec();
+    diesel::sql_query(
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, kafka_topic, nats_subject, payload, traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind::<SqlUuid, _>(event_id)
+    .bind::<Text, _>(event_type)
+    .bind::<Text, _>(aggregate_id)
+    .bind::<Nullable<Text>, _>(to.kafka_topic.as_deref())
+    .bind::<Nullable<Text>, _>(to.nats_subject.as_deref())
+    .bind::<Bytea, _>(payload)
+    .bind::<Nullable<Text>, _>(traceparent)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, QueryableByName)]
+struct ClaimedRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = SqlUuid)]
+    event_id: uuid::Uuid,
+    #[diesel(sql_type = Text)]
+    event_type: String,
+    #[diesel(sql_type = Text)]
+    aggregate_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    kafka_topic: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    nats_subject: Option<String>,
+    #[diesel(sql_type = Bytea)]
+    payload: Vec<u8>,
+    #[diesel(sql_type = Nullable<Text>)]
+    traceparent: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("{failed} of {total} events could not be published: {cause}")]
+    Publish { failed: usize, total: usize, cause: String },
+}
+
+/// Publishes the outbox of one schema. Cheap to clone; run it with [`OutboxRelay::run`].
+#[derive(Clone)]
+pub struct OutboxRelay {
+    pool: crate::db::PgPool,
+    schema: String,
+    database_url: Arc<str>,
+    kafka: Option<(FutureProducer, KafkaSettings)>,
+    nats: Option<(async_nats::Client, NatsSettings)>,
+    settings: OutboxSettings,
+}
+
+impl OutboxRelay {
+    pub fn new(pool: crate::db::PgPool, database: &crate::config::DatabaseSettings, settings: OutboxSettings) -> Self {
+        use secrecy::ExposeSecret;
+        Self {
+            pool,
+            schema: database.schema.clone(),
+            database_url: database.url.expose_secret().into(),
+            kafka: None,
+            nats: None,
+            settings,
+        }
+    }
+
+    pub fn with_kafka(mut self, producer: FutureProducer, settings: KafkaSettings) -> Self {
+        self.kafka = Some((producer, settings));
+        self
+    }
+
+    pub fn with_nats(mut self, client: async_nats::Client, settings: NatsSettings) -> Self {
+        self.nats = Some((client, settings));
+        self
+    }
+
+    /// Relays until `shutdown`, then makes one last pass so that nothing committed before
+    /// the shutdown waits for the next start.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let wake = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen_for_new_events(
+            self.database_url.clone(),
+            self.schema.clone(),
+            wake.clone(),
+            shutdown.clone(),
+        ));
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(self.settings.max_backoff_ms));
+        let mut last_purge = tokio::time::Instant::now();
+        while !shutdown.is_cancelled() {
+            let pause = match self.relay_batch().await {
+                Ok(n) if n as i64 >= self.settings.batch_size => {
+                    backoff.reset();
+                    continue;
+                }
+                Ok(_) => {
+                    backoff.reset();
+                    poll
+                }
+                Err(error) => {
+                    let pause = backoff.next();
+                    tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "outbox relay failed");
+                    pause
+                }
+            };
+            if last_purge.elapsed() > Duration::from_secs(600) {
+                last_purge = tokio::time::Instant::now();
+                if let Err(error) = self.purge_sent().await {
+                    tracing::warn!(%error, "outbox purge failed");
+                }
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+        if let Err(error) = self.flush(Duration::from_secs(5)).await {
+            tracing::warn!(%error, "outbox not fully flushed at shutdown");
+        }
+        listener.abort();
+    }
+
+    /// Relays until the outbox is empty or `deadline` passes.
+    pub async fn flush(&self, deadline: Duration) -> Result<(), RelayError> {
+        tokio::time::timeout(deadline, async {
+            loop {
+                if self.relay_batch().await? == 0 {
+                    return Ok(());
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| Err(RelayError::Database("flush deadline passed".into())))
+    }
+
+    /// Claims, publishes and marks one batch; returns how many rows it claimed.
+    pub async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let rows = self.claim().await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let outcomes = self.publish(&rows).await;
+        let sent: Vec<i64> = rows.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(r, _)| r.seq).collect();
+        let failed: Vec<(i64, String)> = rows
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(r, o)| o.err().map(|e| (r.seq, e)))
+            .collect();
+        self.mark(&sent, &failed).await?;
+        match <[_]>::first(&failed) {
+            None => Ok(rows.len()),
+            Some((_, cause)) => Err(RelayError::Publish { failed: failed.len(), total: rows.len(), cause: cause.clone() }),
+        }
+    }
+
+    async fn claim(&self) -> Result<Vec<ClaimedRow>, RelayError> {
+        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
+        diesel::sql_query(
+            "UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
+             WHERE seq IN (
+                 SELECT seq FROM outbox
+                 WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                 ORDER BY seq LIMIT $1
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING seq, event_id, event_type, aggregate_id, kafka_topic, nats_subject, payload, traceparent",
+        )
+        .bind::<BigInt, _>(self.settings.batch_size)
+        .bind::<diesel::sql_types::Double, _>(self.settings.lease_secs as f64)
+        .load::<ClaimedRow>(&mut conn)
+        .await
+        .map(|mut rows| {
+            rows.sort_unstable_by_key(|r| r.seq);
+            rows
+        })
+        .map_err(|e| RelayError::Database(e.to_string()))
+    }
+
+    /// Publishes every row concurrently; one outcome per row, in order.
+    async fn publish(&self, rows: &[ClaimedRow]) -> Vec<Result<(), String>> {
+        let kafka = futures_util::future::join_all(rows.iter().map(|row| self.publish_kafka(row)));
+        let nats = self.publish_nats(rows);
+        let (kafka, nats) = tokio::join!(kafka, nats);
+        kafka.into_iter().zip(nats).map(|(k, n)| k.and(n)).collect()
+    }
+
+    async fn publish_kafka(&self, row: &ClaimedRow) -> Result<(), String> {
+        let Some(logical_topic) = &row.kafka_topic else { return Ok(()) };
+        let Some((producer, settings)) = &self.kafka else {
+            return Err("the event is for Kafka but this relay has no Kafka producer".into());
+        };
+        let topic = settings.topic(logical_topic);
+        let event_id = row.event_id.to_string();
+        let mut headers = OwnedHeaders::new()
+            .insert(Header { key: EVENT_ID_HEADER, value: Some(event_id.as_str()) })
+            .insert(Header { key: EVENT_TYPE_HEADER, value: Some(row.event_type.as_str()) });
+        if let Some(traceparent) = &row.traceparent {
+            headers = headers.insert(Header { key: TRACEPARENT_HEADER, value: Some(traceparent.as_str()) });
+        }
+        let record = FutureRecord::to(&topic).key(&row.aggregate_id).payload(&row.payload).headers(headers);
+        producer
+            .send(record, Duration::from_secs(0))
+            .await
+            .map(drop)
+            .map_err(|(error, _)| format!("kafka {topic}: {error}"))
+    }
+
+    /// NATS publishes are buffered by the client; a flush confirms the server has them.
+    async fn publish_nats(&self, rows: &[ClaimedRow]) -> Vec<Result<(), String>> {
+        let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); rows.len()];
+        let targets: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].nats_subject.is_some()).collect();
+        if targets.is_empty() {
+            return outcomes;
+        }
+        let Some((client, settings)) = &self.nats else {
+            for &i in &targets {
+                outcomes[i] = Err("the event is for NATS but this relay has no NATS client".into());
+            }
+            return outcomes;
+        };
+        if client.connection_state() != async_nats::connection::State::Connected {
+            for &i in &targets {
+                outcomes[i] = Err("nats is not connected".into());
+            }
+            return outcomes;
+        }
+        for &i in &targets {
+            let row = &rows[i];
+            let subject = settings.subject(row.nats_subject.as_deref().unwrap_or_default());
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Nats-Msg-Id", row.event_id.to_string().as_str());
+            headers.insert(EVENT_TYPE_HEADER, row.event_type.as_str());
+            if let Some(traceparent) = &row.traceparent {
+                headers.insert(TRACEPARENT_HEADER, traceparent.as_str());
+            }
+            if let Err(error) = client.publish_with_headers(subject, headers, row.payload.clone().into()).await {
+                outcomes[i] = Err(format!("nats: {error}"));
+            }
+        }
+        let flushed = tokio::time::timeout(Duration::from_secs(5), client.flush()).await;
+        if let Some(error) = match flushed {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(format!("nats flush: {error}")),
+            Err(_) => Some("nats flush timed out".to_owned()),
+        } {
+            for &i in &targets {
+                outcomes[i] = Err(error.clone());
+            }
+        }
+        outcomes
+    }
+
+    async fn mark(&self, sent: &[i64], failed: &[(i64, String)]) -> Result<(), RelayError> {
+        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
+        if !sent.is_empty() {
+            diesel::sql_query("UPDATE outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE seq = ANY($1)")
+                .bind::<Array<BigInt>, _>(sent)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| RelayError::Database(e.to_string()))?;
+        }
+        if !failed.is_empty() {
+            let seqs: Vec<i64> = failed.iter().map(|(seq, _)| *seq).collect();
+            diesel::sql_query("UPDATE outbox SET locked_until = NULL, last_error = $2 WHERE seq = ANY($1)")
+                .bind::<Array<BigInt>, _>(seqs)
+                .bind::<Text, _>(&failed[0].1)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| RelayError::Database(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn purge_sent(&self) -> Result<usize, RelayError> {
+        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
+        diesel::sql_query("DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => $1)")
+            .bind::<diesel::sql_types::Integer, _>(self.settings.retention_hours as i32)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| RelayError::Database(e.to_string()))
+    }
+}
+
+/// Number of events not yet published (for health details and tests).
+pub async fn pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get_result(conn).await?;
+    Ok(count.n)
+}
+
+/// Keeps a LISTEN connection open and turns each NOTIFY into a wake-up; reconnects on loss.
+async fn listen_for_new_events(url: Arc<str>, schema: String, wake: Arc<Notify>, shutdown: CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    while !shutdown.is_cancelled() {
+        match crate::db::connect(&url, &schema).await {
+            Ok(mut conn) => {
+                if let Err(error) = diesel::sql_query(format!("LISTEN outbox_{schema}")).execute(&mut conn).await {
+                    tracing::warn!(%error, "outbox LISTEN failed");
+                } else {
+                    backoff.reset();
+                    // Events committed while we were not listening are picked up by this wake-up.
+                    wake.notify_one();
+                    let mut notifications = std::pin::pin!(conn.notifications_stream());
+                    loop {
+                        tokio::select! {
+                            next = notifications.next() => match next {
+                                Some(Ok(_)) => wake.notify_one(),
+                                Some(Err(_)) | None => break,
+                            },
+                            _ = shutdown.cancelled() => return,
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::debug!(%error, "outbox listener cannot connect"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff.next()) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Exponential back-off between `min` and `max`.
+#[derive(Debug)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Self { min, max, current: min }
+    }
+
+    pub fn next(&mut self) -> Duration {
+        let pause = self.current;
+        self.current = (self.current * 2).min(self.max);
+        pause
+    }
+
+    pub fn reset(&mut self) {
+        self.current = self.min;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_resets() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
+        let pauses: Vec<u128> = (0..4).map(|_| backoff.next().as_millis()).collect();
+        assert_eq!(pauses, [100, 200, 350, 350]);
+        backoff.reset();
+        assert_eq!(backoff.next(), Duration::from_millis(100));
+    }
+}

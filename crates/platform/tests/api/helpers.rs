@@ -1,0 +1,110 @@
+use actix_web::web;
+use contracts::Envelope;
+use contracts::events::UserVerified;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::future::BoxFuture;
+use platform::consumer::EventHandler;
+use platform::health::Health;
+use platform::outbox::{self, Destination};
+use platform::{Application, Settings};
+use testkit::TestSchema;
+
+pub const TOPIC: &str = contracts::topics::AUTH_USERS;
+
+/// A running in-process service and the address to call it at.
+pub struct TestApp {
+    pub address: String,
+    pub shutdown: platform::ShutdownHandle,
+}
+
+impl TestApp {
+    pub async fn spawn<F>(settings: &Settings, health: Health, routes: F) -> Self
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        let app = Application::build("test", settings, health, routes).expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let shutdown = app.shutdown_handle();
+        tokio::spawn(app.run_until_stopped());
+        Self { address, shutdown }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+    }
+}
+
+pub fn no_dependencies() -> Health {
+    Health::new("test", "0.0.0", vec![])
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client")
+}
+
+/// A test event whose payload carries `n`, so effects can be counted per event.
+pub fn event(n: i64) -> Envelope {
+    Envelope::new("test", n, UserVerified { user_id: n, channel: "sms".into() })
+}
+
+/// Writes `count` events starting at `first`, `per_transaction` per transaction, each
+/// transaction also making a business change (a row in `business`).
+pub async fn write_events(conn: &mut AsyncPgConnection, first: i64, count: i64, per_transaction: i64, to: &Destination) {
+    let mut n = first;
+    while n < first + count {
+        let last = (n + per_transaction).min(first + count);
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            for i in n..last {
+                diesel::sql_query("INSERT INTO business (n) VALUES ($1)").bind::<BigInt, _>(i).execute(conn).await?;
+                outbox::enqueue(conn, event(i), to).await?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("business transaction commits");
+        n = last;
+    }
+}
+
+pub async fn create_test_tables(schema: &TestSchema) {
+    let mut conn = schema.connect().await;
+    conn.batch_execute(
+        "CREATE TABLE business (n BIGINT NOT NULL);
+         CREATE TABLE effects (event_id TEXT NOT NULL, n BIGINT NOT NULL);",
+    )
+    .await
+    .expect("test tables");
+}
+
+pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<Count>(conn).await.expect("count query").n
+}
+
+/// Records every event it handles in `effects` (no unique key: a second effect would show).
+pub struct RecordEffect;
+
+impl EventHandler for RecordEffect {
+    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let n: i64 = event.aggregate_id.parse()?;
+            diesel::sql_query("INSERT INTO effects (event_id, n) VALUES ($1, $2)")
+                .bind::<diesel::sql_types::Text, _>(&event.id)
+                .bind::<BigInt, _>(n)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Platform integration tests against the real PostgreSQL, Redis, NATS and Kafka-protocol
+//! broker: one binary, one module per concern, each test with its own schema and prefixes.
+
+mod events;
+mod exactly_once;
+mod helpers;
+mod http;
+mod jwt;
+mod readiness;
+mod shutdown;

@@ -1,0 +1,71 @@
+//! A Kafka-protocol broker (tansu) of a test's own, on its own port, that the test may kill
+//! and restart. Storage is SQLite in a temporary folder, so messages survive a restart.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct KafkaBroker {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+/// `tansu` from PATH or from cargo's bin folder (where `scripts/infra-up` installs it).
+fn tansu_binary() -> PathBuf {
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+    let installed = home.join("bin/tansu");
+    if installed.exists() { installed } else { PathBuf::from("tansu") }
+}
+
+impl KafkaBroker {
+    pub async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("mebelplace-broker-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("broker folder");
+        let mut broker = Self { port: crate::free_port(), dir, child: None };
+        broker.restart().await;
+        broker
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: the broker gets no chance to flush or say goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.kill();
+        let address = format!("tcp://127.0.0.1:{}", self.port);
+        let child = Command::new(tansu_binary())
+            .args(["broker", "--listener-url", &address, "--advertised-listener-url", &address])
+            // tansu resolves the SQLite path against its working directory.
+            .args(["--storage-engine", "sqlite://tansu.db"])
+            .current_dir(&self.dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts (scripts/infra-up installs it)");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "tansu did not start listening");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for KafkaBroker {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

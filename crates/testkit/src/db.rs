@@ -1,0 +1,102 @@
+//! A fresh schema per test in the shared `mebelplace_test` database, migrated like
+//! production (platform tables, then the service's), dropped when the test ends. Schemas left
+//! behind by killed test processes are swept after an hour.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::EmbeddedMigrations;
+use platform::config::DatabaseSettings;
+use secrecy::SecretString;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const TEST_DATABASE: &str = "mebelplace_test";
+
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub struct TestSchema {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestSchema {
+    /// Creates and migrates `t_<unix time>_<random>`.
+    pub async fn create(service_migrations: &'static [EmbeddedMigrations]) -> Self {
+        let url = format!("{}/{TEST_DATABASE}", server_url());
+        ensure_database().await;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+        let name = format!("t_{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        sweep_stale_schemas(&url, now).await;
+        let schema = Self { name, url };
+        platform::db::migrate(&schema.settings(), service_migrations).await.expect("test schema migrates");
+        schema
+    }
+
+    pub fn settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: SecretString::from(self.url.clone()),
+            schema: self.name.clone(),
+            max_connections: 10,
+            connect_timeout_secs: 2,
+        }
+    }
+
+    /// The same schema reached through another address (e.g. a [`crate::proxy::TcpProxy`]).
+    pub fn settings_via(&self, host_port: &str) -> DatabaseSettings {
+        let url = format!("postgres://postgres@{host_port}/{TEST_DATABASE}");
+        DatabaseSettings { url: SecretString::from(url), ..self.settings() }
+    }
+
+    pub async fn connect(&self) -> AsyncPgConnection {
+        platform::db::connect(&self.url, &self.name).await.expect("connect to the test schema")
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
+                    let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+async fn ensure_database() {
+    let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+        .await
+        .expect("PostgreSQL answers on 127.0.0.1:5432 (run scripts/infra-up)");
+    // Parallel test processes race to create it; losing the race is fine.
+    let exists = admin.batch_execute(&format!("CREATE DATABASE {TEST_DATABASE}")).await;
+    if let Err(error) = exists {
+        let message = error.to_string();
+        assert!(message.contains("already exists") || message.contains("duplicate key"), "{message}");
+    }
+}
+
+async fn sweep_stale_schemas(url: &str, now: u64) {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = Text)]
+        nspname: String,
+    }
+    let Ok(mut conn) = AsyncPgConnection::establish(url).await else { return };
+    let schemas: Vec<Schema> = diesel::sql_query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%'")
+        .load(&mut conn)
+        .await
+        .unwrap_or_default();
+    for schema in schemas {
+        let created = schema.nspname.split('_').nth(1).and_then(|t| t.parse::<u64>().ok());
+        if created.is_some_and(|t| t + 3600 < now) {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.nspname)).await;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! An SMTP sink: speaks enough SMTP for a mail client to deliver, and records each message.
+
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Default)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Headers and body as sent, dot-unstuffed.
+    pub data: String,
+}
+
+pub struct SmtpSink {
+    port: u16,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
+        let port = listener.local_addr().expect("smtp address").port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let store = mails.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, store.clone()));
+            }
+        });
+        Self { port, mails, task }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        self.mails.lock().expect("smtp lock").clone()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+    let (reader, mut writer) = stream.into_split();
+    let mut lines = BufReader::new(reader).lines();
+    writer.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut mail = ReceivedMail::default();
+    while let Some(line) = lines.next_line().await? {
+        let command = line.to_ascii_uppercase();
+        let reply: &[u8] = if command.starts_with("EHLO") {
+            b"250-sink\r\n250 8BITMIME\r\n"
+        } else if command.starts_with("HELO") || command.starts_with("RSET") || command.starts_with("NOOP") {
+            b"250 OK\r\n"
+        } else if command.starts_with("MAIL FROM:") {
+            mail.from = address(&line);
+            b"250 OK\r\n"
+        } else if command.starts_with("RCPT TO:") {
+            mail.to.push(address(&line));
+            b"250 OK\r\n"
+        } else if command == "DATA" {
+            writer.write_all(b"354 end with .\r\n").await?;
+            while let Some(data_line) = lines.next_line().await? {
+                if data_line == "." {
+                    break;
+                }
+                mail.data.push_str(data_line.strip_prefix('.').unwrap_or(&data_line));
+                mail.data.push('\n');
+            }
+            mails.lock().expect("smtp lock").push(std::mem::take(&mut mail));
+            b"250 queued\r\n"
+        } else if command == "QUIT" {
+            writer.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            b"502 not implemented\r\n"
+        };
+        writer.write_all(reply).await?;
+    }
+    Ok(())
+}
+
+fn address(line: &str) -> String {
+    let start = line.find('<').map_or(line.find(':').map_or(0, |i| i + 1), |i| i + 1);
+    let end = line.rfind('>').unwrap_or(line.len());
+    line[start..end.max(start)].trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn address_is_taken_from_angle_brackets() {
+        assert_eq!(super::address("MAIL FROM:<noreply@mebelplace.com.kz>"), "noreply@mebelplace.com.kz");
+        assert_eq!(super::address("RCPT TO: user@example.kz"), "user@example.kz");
+    }
+}

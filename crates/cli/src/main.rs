@@ -1,1 +1,47 @@
-fn main() {}
+//! `mebelplace`: the developer's and operator's command.
+//!
+//! - `mebelplace up`: infrastructure up, every service built, migrated, started and ready;
+//!   Ctrl-C stops them all gracefully.
+//! - `mebelplace migrate`: runs every service's migrations (what a Helm pre-upgrade Job does).
+
+mod services;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "mebelplace", version, about = "Run and operate the MebelPlace backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start infrastructure and every service locally; Ctrl-C stops everything.
+    Up {
+        /// Build and run optimised binaries.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Run the migrations of every service's schema (or of the named ones).
+    Migrate {
+        /// Service names; all when none are given.
+        services: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Up { release } => up::run(release).await,
+        Command::Migrate { services } => {
+            let profile = up::Profile::from_env();
+            up::build(profile)?;
+            for service in services::select(&services)? {
+                up::migrate(service, profile)?;
+            }
+            Ok(())
+        }
+    }
+}

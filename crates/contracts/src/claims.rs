@@ -71,6 +71,12 @@ impl Claims {
     }
 }
 
+/// Redis key that marks an access token's `jti` as revoked until the token expires.
+/// Written by auth on logout, read by every verifier.
+pub fn revoked_jti_key(jti: &str) -> String {
+    format!("auth:revoked_jti:{jti}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,10 +93,4 @@ mod tests {
         assert!("superuser".parse::<Role>().is_err());
         assert!(serde_json::from_str::<Role>("\"superuser\"").is_err());
     }
-}
-
-/// Redis key that marks an access token's `jti` as revoked until the token expires.
-/// Written by auth on logout, read by every verifier.
-pub fn revoked_jti_key(jti: &str) -> String {
-    format!("auth:revoked_jti:{jti}")
 }

@@ -7,8 +7,8 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/mebelplace.events.v1.rs"));
 }
 
-pub use generated::*;
 pub use generated::envelope::Payload;
+pub use generated::*;
 
 /// A payload message that can travel in an [`Envelope`]; `TYPE` is its dotted event name.
 pub trait EventPayload: Into<Payload> {
@@ -140,13 +140,8 @@ impl Envelope {
 
     /// Decodes and checks that the declared type matches the payload.
     pub fn decode_checked(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let envelope =
-            Envelope::decode(bytes).map_err(|e| EnvelopeError::Undecodable(e.to_string()))?;
-        let actual = envelope
-            .payload
-            .as_ref()
-            .ok_or(EnvelopeError::MissingPayload)?
-            .event_type();
+        let envelope = Envelope::decode(bytes).map_err(|e| EnvelopeError::Undecodable(e.to_string()))?;
+        let actual = envelope.payload.as_ref().ok_or(EnvelopeError::MissingPayload)?.event_type();
         if envelope.r#type != actual {
             return Err(EnvelopeError::TypeMismatch { declared: envelope.r#type, actual });
         }
@@ -168,14 +163,18 @@ mod tests {
 
     #[test]
     fn round_trip_through_bytes() {
-        let envelope = Envelope::new("marketplace", 7, RequestCreated {
-            request_id: 7,
-            buyer_id: 1,
-            title: "Шкаф-купе".into(),
-            region_code: "almaty".into(),
-            category_codes: vec!["wardrobes".into()],
-            budget_minor: Some(15_000_000),
-        });
+        let envelope = Envelope::new(
+            "marketplace",
+            7,
+            RequestCreated {
+                request_id: 7,
+                buyer_id: 1,
+                title: "Шкаф-купе".into(),
+                region_code: "almaty".into(),
+                category_codes: vec!["wardrobes".into()],
+                budget_minor: Some(15_000_000),
+            },
+        );
         let decoded = Envelope::decode_checked(&envelope.encode_to_vec()).unwrap();
         assert_eq!(decoded, envelope);
     }
@@ -184,10 +183,7 @@ mod tests {
     fn mismatched_type_is_rejected() {
         let mut envelope = Envelope::new("auth", 1, UserVerified { user_id: 1, channel: "sms".into() });
         envelope.r#type = "user.banned".into();
-        assert!(matches!(
-            Envelope::decode_checked(&envelope.encode_to_vec()),
-            Err(EnvelopeError::TypeMismatch { .. })
-        ));
+        assert!(matches!(Envelope::decode_checked(&envelope.encode_to_vec()), Err(EnvelopeError::TypeMismatch { .. })));
     }
 
     #[test]

@@ -37,9 +37,6 @@ pub fn dead_letter(topic: &str, consumer_group: &str) -> String {
 mod tests {
     #[test]
     fn dead_letter_topic_names_topic_and_consumer() {
-        assert_eq!(
-            super::dead_letter(super::AUTH_USERS, "marketplace"),
-            "mebelplace.auth.users.v1.dlq.marketplace"
-        );
+        assert_eq!(super::dead_letter(super::AUTH_USERS, "marketplace"), "mebelplace.auth.users.v1.dlq.marketplace");
     }
 }

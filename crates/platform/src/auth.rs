@@ -53,10 +53,8 @@ pub enum KeySource {
 
 impl KeySource {
     pub fn jwks(url: impl Into<String>) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .expect("a plain HTTP client builds");
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(3)).build().expect("a plain HTTP client builds");
         KeySource::Jwks { url: url.into(), client }
     }
 

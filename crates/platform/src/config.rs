@@ -343,6 +343,7 @@ impl Default for OutboxSettings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
     use figment::Jail;
@@ -378,10 +379,7 @@ mod tests {
     #[test]
     fn file_overrides_defaults_and_environment_overrides_file() {
         Jail::expect_with(|jail| {
-            jail.create_file(
-                "config.yml",
-                "http:\n  port: 9000\n  workers: 4\nredis:\n  url: redis://file:6379\n",
-            )?;
+            jail.create_file("config.yml", "http:\n  port: 9000\n  workers: 4\nredis:\n  url: redis://file:6379\n")?;
             jail.set_env("PORT", "9100");
             jail.set_env("MEBELPLACE__HTTP__WORKERS", "8");
             jail.set_env("MOBIZON_API_KEY", "secret-key");

@@ -12,7 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +56,8 @@ impl<H: EventHandler> ConsumerRunner<H> {
 
     /// Runs until `shutdown`; the message in hand is finished and its offset committed first.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let dead_letters: Vec<String> = self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
+        let dead_letters: Vec<String> =
+            self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
         let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
         crate::kafka::ensure_topics(&self.settings, &all).await?;
         let consumer = crate::kafka::consumer(&self.settings, &self.group)?;
@@ -94,7 +95,8 @@ impl<H: EventHandler> ConsumerRunner<H> {
             Err(error) => return self.dead_letter(message, dlq, &error.to_string()).await,
         };
         let traceparent = header(message, TRACEPARENT_HEADER).or(Some(envelope.traceparent.clone()));
-        let span = tracing::info_span!("consume", group = %self.group, event_type = %envelope.r#type, event_id = %envelope.id);
+        let span =
+            tracing::info_span!("consume", group = %self.group, event_type = %envelope.r#type, event_id = %envelope.id);
         crate::telemetry::set_parent(&span, traceparent.as_deref());
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         for attempt in 1..=self.settings.max_attempts {
@@ -105,7 +107,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 }
                 Err(error) => {
                     span.in_scope(|| tracing::warn!(%error, attempt, "event handling failed, retrying"));
-                    tokio::time::sleep(backoff.next()).await;
+                    tokio::time::sleep(backoff.next_pause()).await;
                 }
             }
         }
@@ -120,21 +122,21 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let handler = &self.handler;
         let group = &self.group;
         conn.transaction::<_, ProcessError, _>(async |conn| {
-                let first_time = diesel::sql_query(
-                    "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind::<Text, _>(group)
-                .bind::<SqlUuid, _>(event_id)
-                .bind::<Text, _>(&envelope.r#type)
-                .execute(conn)
-                .await?
-                    == 1;
-                if first_time {
-                    handler.handle(conn, envelope).await.map_err(ProcessError::Handler)?;
-                } else {
-                    tracing::debug!("duplicate event skipped");
-                }
-                Ok(())
+            let first_time = diesel::sql_query(
+                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind::<Text, _>(group)
+            .bind::<SqlUuid, _>(event_id)
+            .bind::<Text, _>(&envelope.r#type)
+            .execute(conn)
+            .await?
+                == 1;
+            if first_time {
+                handler.handle(conn, envelope).await.map_err(ProcessError::Handler)?;
+            } else {
+                tracing::debug!("duplicate event skipped");
+            }
+            Ok(())
         })
         .await
     }
@@ -145,7 +147,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
             &self.group,
         ));
         tracing::error!(%topic, reason, partition = message.partition(), offset = message.offset(), "dead-lettering message");
-        let mut headers = message.headers().map(|h| h.detach()).unwrap_or_else(OwnedHeaders::new);
+        let mut headers = message.headers().map(|h| h.detach()).unwrap_or_default();
         let origin = format!("{}/{}/{}", message.topic(), message.partition(), message.offset());
         headers = headers
             .insert(Header { key: "dlq-reason", value: Some(reason) })
@@ -158,7 +160,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
             let record = FutureRecord::to(&topic).headers(headers.clone()).key(key).payload(payload);
             let Err((error, _)) = dlq.send(record, Duration::from_secs(0)).await else { break };
             tracing::warn!(%error, "cannot write to the dead-letter topic, retrying");
-            tokio::time::sleep(backoff.next()).await;
+            tokio::time::sleep(backoff.next_pause()).await;
         }
     }
 }

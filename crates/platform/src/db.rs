@@ -3,11 +3,11 @@
 
 use crate::config::DatabaseSettings;
 use diesel::ConnectionResult;
+use diesel::migration::{Migration, MigrationSource};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use diesel::migration::{Migration, MigrationSource};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 use secrecy::ExposeSecret;
@@ -63,8 +63,7 @@ pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
         let url = url.to_owned();
         async move { connect(&url, &schema).await }.boxed()
     });
-    let manager =
-        AsyncDieselConnectionManager::new_with_config(settings.url.expose_secret(), config);
+    let manager = AsyncDieselConnectionManager::new_with_config(settings.url.expose_secret(), config);
     let timeout = Some(Duration::from_secs(settings.connect_timeout_secs));
     Pool::builder(manager)
         .max_size(settings.max_connections)
@@ -78,7 +77,10 @@ pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
 
 /// Creates the schema if needed and runs the platform's and then the service's pending
 /// migrations, holding an advisory lock so that concurrent migrators take turns.
-pub async fn migrate(settings: &DatabaseSettings, service_migrations: &'static [EmbeddedMigrations]) -> Result<(), DbError> {
+pub async fn migrate(
+    settings: &DatabaseSettings,
+    service_migrations: &'static [EmbeddedMigrations],
+) -> Result<(), DbError> {
     let schema = validate_schema(&settings.schema)?.to_owned();
     let mut conn = AsyncPgConnection::establish(settings.url.expose_secret()).await?;
     conn.batch_execute(&format!(
@@ -88,8 +90,9 @@ pub async fn migrate(settings: &DatabaseSettings, service_migrations: &'static [
     ))
     .await?;
     let mut wrapper = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
-    let sets: Vec<&'static EmbeddedMigrations> = std::iter::once(&PLATFORM_MIGRATIONS).chain(service_migrations).collect();
-    let result = tokio::task::spawn_blocking(move || {
+    let sets: Vec<&'static EmbeddedMigrations> =
+        std::iter::once(&PLATFORM_MIGRATIONS).chain(service_migrations).collect();
+    tokio::task::spawn_blocking(move || {
         let outcome = sets
             .into_iter()
             .try_for_each(|migrations| wrapper.run_pending_migrations(Borrowed(migrations)).map(drop))
@@ -99,8 +102,7 @@ pub async fn migrate(settings: &DatabaseSettings, service_migrations: &'static [
         outcome
     })
     .await
-    .map_err(|e| DbError::Migration(e.to_string()))?;
-    result
+    .map_err(|e| DbError::Migration(e.to_string()))?
 }
 
 /// Embedded migrations are statics; this lets the harness take them by reference.

@@ -55,9 +55,11 @@ pub async fn ensure_topics(settings: &KafkaSettings, logical_topics: &[&str]) ->
     for result in admin.create_topics(&topics, &options).await? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
-                tracing::error!(%topic, ?code, "cannot create topic");
-            }),
+            Err((topic, code)) => {
+                return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
+                    tracing::error!(%topic, ?code, "cannot create topic");
+                });
+            }
         }
     }
     Ok(())

@@ -51,13 +51,10 @@ impl Destination {
 /// the change, so that the event exists exactly when the change does. The current trace
 /// context is stamped on the event unless it already carries one.
 pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: Envelope, to: &Destination) -> QueryResult<()> {
-    let event_id: uuid::Uuid = envelope
-        .id
-        .parse()
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let traceparent = Some(envelope.traceparent.clone())
-        .filter(|t| !t.is_empty())
-        .or_else(telemetry::current_traceparent);
+    let event_id: uuid::Uuid =
+        envelope.id.parse().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let traceparent =
+        Some(envelope.traceparent.clone()).filter(|t| !t.is_empty()).or_else(telemetry::current_traceparent);
     let (event_type, aggregate_id) = (envelope.r#type.clone(), envelope.aggregate_id.clone());
     let payload = Envelope { traceparent: traceparent.clone().unwrap_or_default(), ..envelope }.encode_to_vec();
     diesel::sql_query(
@@ -162,7 +159,7 @@ impl OutboxRelay {
                     poll
                 }
                 Err(error) => {
-                    let pause = backoff.next();
+                    let pause = backoff.next_pause();
                     tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "outbox relay failed");
                     pause
                 }
@@ -206,15 +203,14 @@ impl OutboxRelay {
         }
         let outcomes = self.publish(&rows).await;
         let sent: Vec<i64> = rows.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(r, _)| r.seq).collect();
-        let failed: Vec<(i64, String)> = rows
-            .iter()
-            .zip(outcomes)
-            .filter_map(|(r, o)| o.err().map(|e| (r.seq, e)))
-            .collect();
+        let failed: Vec<(i64, String)> =
+            rows.iter().zip(outcomes).filter_map(|(r, o)| o.err().map(|e| (r.seq, e))).collect();
         self.mark(&sent, &failed).await?;
         match <[_]>::first(&failed) {
             None => Ok(rows.len()),
-            Some((_, cause)) => Err(RelayError::Publish { failed: failed.len(), total: rows.len(), cause: cause.clone() }),
+            Some((_, cause)) => {
+                Err(RelayError::Publish { failed: failed.len(), total: rows.len(), cause: cause.clone() })
+            }
         }
     }
 
@@ -317,11 +313,13 @@ impl OutboxRelay {
     async fn mark(&self, sent: &[i64], failed: &[(i64, String)]) -> Result<(), RelayError> {
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
         if !sent.is_empty() {
-            diesel::sql_query("UPDATE outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE seq = ANY($1)")
-                .bind::<Array<BigInt>, _>(sent)
-                .execute(&mut conn)
-                .await
-                .map_err(|e| RelayError::Database(e.to_string()))?;
+            diesel::sql_query(
+                "UPDATE outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE seq = ANY($1)",
+            )
+            .bind::<Array<BigInt>, _>(sent)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| RelayError::Database(e.to_string()))?;
         }
         if !failed.is_empty() {
             let seqs: Vec<i64> = failed.iter().map(|(seq, _)| *seq).collect();
@@ -352,7 +350,8 @@ pub async fn pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get_result(conn).await?;
+    let count: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get_result(conn).await?;
     Ok(count.n)
 }
 
@@ -383,7 +382,7 @@ async fn listen_for_new_events(url: Arc<str>, schema: String, wake: Arc<Notify>,
             Err(error) => tracing::debug!(%error, "outbox listener cannot connect"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(backoff.next()) => {}
+            _ = tokio::time::sleep(backoff.next_pause()) => {}
             _ = shutdown.cancelled() => return,
         }
     }
@@ -402,7 +401,7 @@ impl Backoff {
         Self { min, max, current: min }
     }
 
-    pub fn next(&mut self) -> Duration {
+    pub fn next_pause(&mut self) -> Duration {
         let pause = self.current;
         self.current = (self.current * 2).min(self.max);
         pause
@@ -420,9 +419,9 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
-        let pauses: Vec<u128> = (0..4).map(|_| backoff.next().as_millis()).collect();
+        let pauses: Vec<u128> = (0..4).map(|_| backoff.next_pause().as_millis()).collect();
         assert_eq!(pauses, [100, 200, 350, 350]);
         backoff.reset();
-        assert_eq!(backoff.next(), Duration::from_millis(100));
+        assert_eq!(backoff.next_pause(), Duration::from_millis(100));
     }
 }

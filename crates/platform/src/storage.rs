@@ -14,9 +14,8 @@ pub fn object_store(settings: &StorageSettings) -> anyhow::Result<Arc<dyn Object
             Arc::new(LocalFileSystem::new_with_prefix(&settings.path)?)
         }
         StorageBackend::S3 => {
-            let mut builder = AmazonS3Builder::from_env()
-                .with_bucket_name(&settings.s3_bucket)
-                .with_region(&settings.s3_region);
+            let mut builder =
+                AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);
             if let Some(endpoint) = &settings.s3_endpoint {
                 builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
             }

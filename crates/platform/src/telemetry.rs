@@ -106,9 +106,7 @@ pub fn current_traceparent() -> Option<String> {
     let context = tracing::Span::current().context();
     let mut fields = HashMap::new();
     TraceContextPropagator::new().inject_context(&context, &mut Carrier(&mut fields));
-    fields
-        .remove("traceparent")
-        .or_else(|| INCOMING_TRACEPARENT.try_with(Clone::clone).ok().flatten())
+    fields.remove("traceparent").or_else(|| INCOMING_TRACEPARENT.try_with(Clone::clone).ok().flatten())
 }
 
 /// Makes `span` a child of the remote span named by `traceparent` (from HTTP, Kafka or NATS).

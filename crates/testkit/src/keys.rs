@@ -56,7 +56,11 @@ fn b64(bytes: &[u8]) -> String {
 /// `alg: none` with no signature.
 pub fn unsigned_token(claims: &Claims) -> String {
     let header = serde_json::json!({ "alg": "none", "typ": "JWT", "kid": KEY_1.0 });
-    format!("{}.{}.", b64(header.to_string().as_bytes()), b64(serde_json::to_string(claims).expect("claims").as_bytes()))
+    format!(
+        "{}.{}.",
+        b64(header.to_string().as_bytes()),
+        b64(serde_json::to_string(claims).expect("claims").as_bytes())
+    )
 }
 
 /// HS256 signed with the RSA public key as the HMAC secret (the key-confusion attack).

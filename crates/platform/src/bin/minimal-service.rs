@@ -33,12 +33,16 @@ async fn main() -> anyhow::Result<()> {
     let redis = redis::pool(&settings.redis)?;
     let nats = nats::connect(&settings.nats, SERVICE).await?;
     let producer = kafka::producer(&settings.kafka)?;
-    let health = Health::new(SERVICE, env!("CARGO_PKG_VERSION"), vec![
-        Dependency::postgres(pg.clone()),
-        Dependency::redis(redis),
-        Dependency::nats(nats.clone()),
-        Dependency::kafka(producer.clone()),
-    ]);
+    let health = Health::new(
+        SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        vec![
+            Dependency::postgres(pg.clone()),
+            Dependency::redis(redis),
+            Dependency::nats(nats.clone()),
+            Dependency::kafka(producer.clone()),
+        ],
+    );
     let relay = OutboxRelay::new(pg, &settings.database, settings.outbox.clone())
         .with_kafka(producer, settings.kafka.clone())
         .with_nats(nats, settings.nats.clone());

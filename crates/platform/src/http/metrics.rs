@@ -37,9 +37,7 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buffer)
-            .expect("text encoding of gathered metrics");
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding of gathered metrics");
         String::from_utf8(buffer).unwrap_or_default()
     }
 }

@@ -40,9 +40,8 @@ pub async fn observe(
     );
     crate::telemetry::set_parent(&span, traceparent.as_deref());
     let metrics = request.app_data::<Data<Metrics>>().cloned();
-    let outcome = crate::telemetry::with_incoming_traceparent(traceparent, next.call(request))
-        .instrument(span.clone())
-        .await;
+    let outcome =
+        crate::telemetry::with_incoming_traceparent(traceparent, next.call(request)).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = match &outcome {
         Ok(response) => response.status(),
@@ -52,9 +51,7 @@ pub async fn observe(
         metrics.http_requests_total.with_label_values(&[&method, &endpoint, status.as_str()]).inc();
         metrics.http_request_duration_seconds.with_label_values(&[&method, &endpoint]).observe(elapsed.as_secs_f64());
     }
-    span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), duration_ms = elapsed.as_secs_f64() * 1000.0, "request")
-    });
+    span.in_scope(|| tracing::info!(status = status.as_u16(), duration_ms = elapsed.as_secs_f64() * 1000.0, "request"));
     outcome.map(|mut response| {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

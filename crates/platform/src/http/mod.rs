@@ -42,9 +42,8 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
 }
 
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
-        ApiError::bad_request("invalid_query", error.to_string()).into()
-    })
+    web::QueryConfig::default()
+        .error_handler(|error: QueryPayloadError, _| ApiError::bad_request("invalid_query", error.to_string()).into())
 }
 
 pub fn path_config() -> web::PathConfig {

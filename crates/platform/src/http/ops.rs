@@ -28,11 +28,8 @@ pub async fn live() -> HttpResponse {
     responses((status = 200, body = HealthReport), (status = 503, body = HealthReport)))]
 pub async fn ready(health: web::Data<Health>) -> HttpResponse {
     let report = health.report().await;
-    let mut response = if report.status == Status::Unhealthy {
-        HttpResponse::ServiceUnavailable()
-    } else {
-        HttpResponse::Ok()
-    };
+    let mut response =
+        if report.status == Status::Unhealthy { HttpResponse::ServiceUnavailable() } else { HttpResponse::Ok() };
     response.json(report)
 }
 

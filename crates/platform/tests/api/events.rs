@@ -17,8 +17,13 @@ use testkit::{TestSchema, eventually, unique_prefix};
 use tokio_util::sync::CancellationToken;
 
 /// Reads `count` raw messages of `topic` from the start, with a fresh consumer group.
-async fn read_topic(settings: &platform::config::KafkaSettings, topic: &str, count: usize) -> Vec<rdkafka::message::OwnedMessage> {
-    let consumer: StreamConsumer = platform::kafka::consumer(settings, &format!("reader-{}", uuid::Uuid::new_v4())).unwrap();
+async fn read_topic(
+    settings: &platform::config::KafkaSettings,
+    topic: &str,
+    count: usize,
+) -> Vec<rdkafka::message::OwnedMessage> {
+    let consumer: StreamConsumer =
+        platform::kafka::consumer(settings, &format!("reader-{}", uuid::Uuid::new_v4())).unwrap();
     consumer.subscribe(&[&settings.topic(topic)]).unwrap();
     let mut messages = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -33,7 +38,12 @@ async fn read_topic(settings: &platform::config::KafkaSettings, topic: &str, cou
 }
 
 fn header(message: &rdkafka::message::OwnedMessage, name: &str) -> Option<String> {
-    message.headers()?.iter().find(|h| h.key == name).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned())
+    message
+        .headers()?
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| h.value)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +118,8 @@ async fn writes_go_on_while_nats_is_down_and_are_delivered_when_it_returns() {
     .await;
 
     let pool = platform::db::pool(&settings.database).unwrap();
-    let relay = OutboxRelay::new(pool, &settings.database, settings.outbox.clone()).with_nats(relay_client, settings.nats.clone());
+    let relay = OutboxRelay::new(pool, &settings.database, settings.outbox.clone())
+        .with_nats(relay_client, settings.nats.clone());
     let stop = CancellationToken::new();
     let relay_task = tokio::spawn(relay.run(stop.clone()));
 
@@ -163,7 +174,11 @@ async fn a_redelivered_event_has_one_effect() {
     stop.cancel();
     task.await.unwrap().unwrap();
     let mut conn = schema.connect().await;
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM effects WHERE n = 1").await, 1, "three deliveries, one effect");
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM effects WHERE n = 1").await,
+        1,
+        "three deliveries, one effect"
+    );
 }
 
 /// Fails on event 13, every time.
@@ -214,5 +229,9 @@ async fn poison_messages_go_to_the_dead_letter_topic_without_blocking_the_partit
     assert_eq!(parked[1].payload().unwrap(), payloads[1].as_slice());
     assert!(header(&parked[1], "dlq-reason").unwrap().contains("event 13 cannot be handled"));
     let mut conn = schema.connect().await;
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM effects WHERE n = 13").await, 0, "the failed effect rolled back");
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM effects WHERE n = 13").await,
+        0,
+        "the failed effect rolled back"
+    );
 }

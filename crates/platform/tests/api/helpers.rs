@@ -56,7 +56,13 @@ pub fn event(n: i64) -> Envelope {
 
 /// Writes `count` events starting at `first`, `per_transaction` per transaction, each
 /// transaction also making a business change (a row in `business`).
-pub async fn write_events(conn: &mut AsyncPgConnection, first: i64, count: i64, per_transaction: i64, to: &Destination) {
+pub async fn write_events(
+    conn: &mut AsyncPgConnection,
+    first: i64,
+    count: i64,
+    per_transaction: i64,
+    to: &Destination,
+) {
     let mut n = first;
     while n < first + count {
         let last = (n + per_transaction).min(first + count);

@@ -51,10 +51,14 @@ async fn bad_json_bodies_get_clear_errors() {
         client.post(app.url("/items")).header("content-type", content_type).body(body).send()
     };
     assert_eq!(error_code(post("{\"name\":", "application/json").await.unwrap()).await, (400, "invalid_json".into()));
-    assert_eq!(error_code(post("{\"title\":\"x\"}", "application/json").await.unwrap()).await, (400, "invalid_json".into()));
+    assert_eq!(
+        error_code(post("{\"title\":\"x\"}", "application/json").await.unwrap()).await,
+        (400, "invalid_json".into())
+    );
     assert_eq!(error_code(post("name=x", "text/plain").await.unwrap()).await, (415, "unsupported_media_type".into()));
     let large = format!("{{\"name\":\"{}\"}}", "ш".repeat(2000));
-    let response = client.post(app.url("/items")).header("content-type", "application/json").body(large).send().await.unwrap();
+    let response =
+        client.post(app.url("/items")).header("content-type", "application/json").body(large).send().await.unwrap();
     assert_eq!(error_code(response).await, (413, "payload_too_large".into()));
     let ok = client.post(app.url("/items")).json(&serde_json::json!({ "name": "Шкаф" })).send().await.unwrap();
     assert_eq!(ok.status().as_u16(), 201);

@@ -32,8 +32,11 @@ async fn fixture() -> Fixture {
     jwks.respond("/jwks.json", 200, serde_json::to_value(keys::jwks(&[KEY_1])).unwrap());
     let jwt = JwtSettings { jwks_min_refresh_secs: 0, ..JwtSettings::default() };
     let redis = platform::redis::pool(&settings.redis).unwrap();
-    let verifier =
-        web::Data::new(TokenVerifier::new(KeySource::jwks(format!("{}/jwks.json", jwks.url())), &jwt, Some(redis.clone())));
+    let verifier = web::Data::new(TokenVerifier::new(
+        KeySource::jwks(format!("{}/jwks.json", jwks.url())),
+        &jwt,
+        Some(redis.clone()),
+    ));
     let app = TestApp::spawn(&settings, no_dependencies(), move |cfg| {
         cfg.app_data(verifier.clone()).route("/me", web::get().to(me)).route("/admin", web::post().to(admin_only));
     })

@@ -39,12 +39,11 @@ async fn health_lists_every_component_and_an_optional_one_only_degrades() {
     let redis = platform::redis::pool(&settings.redis).unwrap();
     let nats = platform::nats::connect(&settings.nats, "test").await.unwrap();
     let broken = Dependency::new("search", false, || async { Err("connection refused".to_owned()) });
-    let health = Health::new("test", "1.2.3", vec![
-        Dependency::postgres(pool),
-        Dependency::redis(redis),
-        Dependency::nats(nats),
-        broken,
-    ]);
+    let health = Health::new(
+        "test",
+        "1.2.3",
+        vec![Dependency::postgres(pool), Dependency::redis(redis), Dependency::nats(nats), broken],
+    );
     let app = TestApp::spawn(&settings, health, |_| {}).await;
     let client = client();
     let body: serde_json::Value = client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();

@@ -44,7 +44,8 @@ async fn sigterm_lets_in_flight_requests_complete_then_exits() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["slept_ms"], 1500);
 
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("exits after draining").unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("exits after draining").unwrap();
     assert!(status.success(), "clean exit: {status}");
     assert!(client.get(format!("{base}/live")).send().await.is_err(), "no longer listening");
     assert!(

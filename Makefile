@@ -1,0 +1,32 @@
+# The two commands: `make run` (the whole system locally) and `make test` (everything, as CI).
+CARGO ?= cargo
+NEXTEST_PROFILE ?= default
+
+.PHONY: run test bench lint infra migrate
+
+## Infrastructure on loopback: PostgreSQL, Redis, NATS (JetStream), Kafka-protocol broker.
+infra:
+	scripts/infra-up
+
+## Build, migrate and start every service; Ctrl-C stops everything.
+run: infra
+	$(CARGO) run --quiet -p cli --bin mebelplace -- up
+
+## Every unit and integration test against the real servers.
+test: infra
+	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+	$(CARGO) nextest run --workspace --profile $(NEXTEST_PROFILE)
+
+## Benchmarks; they print ratios measured side by side in one run.
+bench: infra
+	$(CARGO) build --release -p platform --bins
+	$(CARGO) bench -p platform --bench platform
+
+## Formatting and clippy with warnings as errors.
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Run every service's migrations.
+migrate: infra
+	$(CARGO) run --quiet -p cli --bin mebelplace -- migrate

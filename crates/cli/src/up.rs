@@ -1,0 +1,137 @@
+//! Local run: infrastructure, build, migrate, start, wait until ready, stop on Ctrl-C.
+
+use crate::services::{SERVICES, Service};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    pub fn from_env() -> Self {
+        if std::env::var("MEBELPLACE_RELEASE").is_ok_and(|v| v == "1") { Profile::Release } else { Profile::Debug }
+    }
+
+    fn folder(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn binary(service: &Service, profile: Profile) -> PathBuf {
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"));
+    target.join(profile.folder()).join(service.binary)
+}
+
+fn check(status: std::io::Result<std::process::ExitStatus>, what: &str) -> anyhow::Result<()> {
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => anyhow::bail!("{what} failed ({status})"),
+        Err(error) => anyhow::bail!("{what} could not start: {error}"),
+    }
+}
+
+pub fn infra_up() -> anyhow::Result<()> {
+    check(Command::new(workspace_root().join("scripts/infra-up")).status(), "scripts/infra-up")
+}
+
+pub fn build(profile: Profile) -> anyhow::Result<()> {
+    if SERVICES.is_empty() {
+        return Ok(());
+    }
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.current_dir(workspace_root()).arg("build");
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    for service in SERVICES {
+        cargo.args(["--bin", service.binary]);
+    }
+    check(cargo.status(), "cargo build")
+}
+
+fn environment(command: &mut Command, service: &Service) {
+    command.env("PORT", service.port.to_string());
+    if let Some(schema) = service.schema {
+        command.env("DATABASE_SCHEMA", schema);
+    }
+    // The local tansu broker forgets idempotent-producer state on restart.
+    command.env("KAFKA_IDEMPOTENT_PRODUCER", "false");
+}
+
+pub fn migrate(service: &Service, profile: Profile) -> anyhow::Result<()> {
+    if service.schema.is_none() {
+        return Ok(());
+    }
+    let mut command = Command::new(binary(service, profile));
+    environment(&mut command, service);
+    check(command.arg("migrate").status(), &format!("{} migrate", service.name))
+}
+
+async fn wait_ready(service: &Service) -> anyhow::Result<()> {
+    let url = format!("http://127.0.0.1:{}/ready", service.port);
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{} is not ready at {url} after 60 s", service.name);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn terminate(children: &mut [(&Service, Child)]) {
+    for (_, child) in children.iter() {
+        // SAFETY: signalling our own child processes.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    }
+    for (service, child) in children.iter_mut() {
+        match child.wait() {
+            Ok(status) => println!("{} stopped ({status})", service.name),
+            Err(error) => eprintln!("{}: {error}", service.name),
+        }
+    }
+}
+
+pub async fn run(release: bool) -> anyhow::Result<()> {
+    let profile = if release { Profile::Release } else { Profile::from_env() };
+    infra_up()?;
+    build(profile)?;
+    let mut children = Vec::new();
+    for service in SERVICES {
+        migrate(service, profile)?;
+        let mut command = Command::new(binary(service, profile));
+        environment(&mut command, service);
+        children.push((service, command.spawn()?));
+    }
+    for (service, _) in &children {
+        if let Err(error) = wait_ready(service).await {
+            terminate(&mut children);
+            return Err(error);
+        }
+    }
+    println!("\nMebelPlace is running (Ctrl-C stops everything):");
+    for service in SERVICES {
+        println!("  {:<14} http://127.0.0.1:{}", service.name, service.port);
+    }
+    if SERVICES.is_empty() {
+        println!("  (infrastructure only: no service has been added to crates/cli/src/services.rs yet)");
+    }
+    println!("  infrastructure: PostgreSQL :5432, Redis :6379, NATS :4222, Kafka :9092");
+    tokio::signal::ctrl_c().await?;
+    println!("\nstopping…");
+    terminate(&mut children);
+    Ok(())
+}

@@ -47,9 +47,6 @@ pub fn infra_up() -> anyhow::Result<()> {
 }
 
 pub fn build(profile: Profile) -> anyhow::Result<()> {
-    if SERVICES.is_empty() {
-        return Ok(());
-    }
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo.current_dir(workspace_root()).arg("build");
     if profile == Profile::Release {
@@ -61,8 +58,9 @@ pub fn build(profile: Profile) -> anyhow::Result<()> {
     check(cargo.status(), "cargo build")
 }
 
+/// Services run from the workspace root, so their `var/` (keys, storage) lands there.
 fn environment(command: &mut Command, service: &Service) {
-    command.env("PORT", service.port.to_string());
+    command.current_dir(workspace_root()).env("PORT", service.port.to_string());
     if let Some(schema) = service.schema {
         command.env("DATABASE_SCHEMA", schema);
     }
@@ -125,9 +123,6 @@ pub async fn run(release: bool) -> anyhow::Result<()> {
     println!("\nMebelPlace is running (Ctrl-C stops everything):");
     for service in SERVICES {
         println!("  {:<14} http://127.0.0.1:{}", service.name, service.port);
-    }
-    if SERVICES.is_empty() {
-        println!("  (infrastructure only: no service has been added to crates/cli/src/services.rs yet)");
     }
     println!("  infrastructure: PostgreSQL :5432, Redis :6379, NATS :4222, Kafka :9092");
     tokio::signal::ctrl_c().await?;

@@ -9,6 +9,7 @@ mod generated {
 
 pub use generated::envelope::Payload;
 pub use generated::*;
+pub use prost_types::Timestamp;
 
 /// A payload message that can travel in an [`Envelope`]; `TYPE` is its dotted event name.
 pub trait EventPayload: Into<Payload> {

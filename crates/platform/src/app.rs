@@ -131,3 +131,9 @@ async fn wait_for_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
     }
 }
+
+/// Whether the process was started as `<service> migrate` (run migrations, then exit), the
+/// release step that keeps replicas from racing on migrations at start-up.
+pub fn migrate_requested() -> bool {
+    std::env::args().nth(1).as_deref() == Some("migrate")
+}

@@ -5,7 +5,7 @@
 //! `MEBELPLACE__SECTION__KEY` for every other key. A malformed value fails naming the variable.
 
 use figment::Figment;
-use figment::providers::{Env, Format, Yaml};
+use figment::providers::{Env, Format, Serialized, Yaml};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -45,16 +45,28 @@ const DEFAULT_CONFIG_FILE: &str = "config.yml";
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
 
+/// What differs between services before any file or variable is read.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceDefaults {
+    /// Its PostgreSQL schema.
+    pub schema: &'static str,
+    pub port: u16,
+}
+
 /// Loads `T` from the defaults in its `#[serde(default)]`s, the YAML file named by
 /// `CONFIG_FILE` (default `config.yml`, optional), and the environment.
 /// `service_aliases` adds a service's own flat variable names (e.g. `MOBIZON_API_KEY`).
-pub fn load<T: DeserializeOwned>(service_aliases: &[(&'static str, &'static str)]) -> Result<T, ConfigError> {
+pub fn load<T: DeserializeOwned>(
+    defaults: ServiceDefaults,
+    service_aliases: &[(&'static str, &'static str)],
+) -> Result<T, ConfigError> {
     let file = std::env::var(CONFIG_FILE_ENV).unwrap_or_else(|_| DEFAULT_CONFIG_FILE.to_owned());
-    load_from(Path::new(&file), service_aliases)
+    load_from(Path::new(&file), defaults, service_aliases)
 }
 
 pub fn load_from<T: DeserializeOwned>(
     file: &Path,
+    defaults: ServiceDefaults,
     service_aliases: &[(&'static str, &'static str)],
 ) -> Result<T, ConfigError> {
     let aliases = all_aliases(service_aliases);
@@ -68,6 +80,8 @@ pub fn load_from<T: DeserializeOwned>(
         target.to_owned().into()
     });
     Figment::new()
+        .merge(Serialized::default("database.schema", defaults.schema))
+        .merge(Serialized::default("http.port", defaults.port))
         .merge(Yaml::file(file))
         .merge(Env::prefixed(NESTED_ENV_PREFIX).split("__"))
         .merge(flat_env)
@@ -364,12 +378,14 @@ mod tests {
     }
 
     const SMS_ALIASES: &[(&str, &str)] = &[("MOBIZON_API_KEY", "sms.api_key")];
+    const DEFAULTS: ServiceDefaults = ServiceDefaults { schema: "notification", port: 8085 };
 
     #[test]
     fn defaults_apply_without_file_or_environment() {
         Jail::expect_with(|_| {
-            let config: ServiceConfig = load_from(Path::new("config.yml"), SMS_ALIASES).unwrap();
-            assert_eq!(config.platform.http.port, 8080);
+            let config: ServiceConfig = load_from(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap();
+            assert_eq!(config.platform.http.port, 8085, "the service's default port");
+            assert_eq!(config.platform.database.schema, "notification");
             assert_eq!(config.platform.kafka.brokers, "127.0.0.1:9092");
             assert!(config.sms.api_key.is_none());
             Ok(())
@@ -383,7 +399,7 @@ mod tests {
             jail.set_env("PORT", "9100");
             jail.set_env("MEBELPLACE__HTTP__WORKERS", "8");
             jail.set_env("MOBIZON_API_KEY", "secret-key");
-            let config: ServiceConfig = load_from(Path::new("config.yml"), SMS_ALIASES).unwrap();
+            let config: ServiceConfig = load_from(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap();
             assert_eq!(config.platform.http.port, 9100, "flat env beats the file");
             assert_eq!(config.platform.http.workers, 8, "nested env beats the file");
             assert_eq!(config.platform.redis.url.expose_secret(), "redis://file:6379", "file beats default");
@@ -397,7 +413,7 @@ mod tests {
     fn malformed_variable_is_named_in_the_error() {
         Jail::expect_with(|jail| {
             jail.set_env("PORT", "eighty");
-            let error = load_from::<ServiceConfig>(Path::new("config.yml"), SMS_ALIASES).unwrap_err();
+            let error = load_from::<ServiceConfig>(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap_err();
             let message = error.to_string();
             assert!(message.contains("PORT"), "{message}");
             assert!(message.contains("eighty"), "{message}");
@@ -409,7 +425,7 @@ mod tests {
     fn secrets_are_not_printed_by_debug() {
         Jail::expect_with(|jail| {
             jail.set_env("DATABASE_URL", "postgres://user:hunter2@db/mebelplace");
-            let config: ServiceConfig = load_from(Path::new("config.yml"), SMS_ALIASES).unwrap();
+            let config: ServiceConfig = load_from(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap();
             assert!(!format!("{config:?}").contains("hunter2"));
             Ok(())
         });

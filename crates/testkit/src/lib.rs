@@ -2,6 +2,7 @@
 //! topic/subject prefixes, a Kafka broker of a test's own, a TCP proxy that can cut a
 //! dependency, test signing keys, and recording fakes of third parties (HTTP APIs, SMTP).
 
+pub mod app;
 pub mod broker;
 pub mod db;
 pub mod fake_http;
@@ -9,6 +10,7 @@ pub mod keys;
 pub mod proxy;
 pub mod smtp;
 
+pub use app::TestApp;
 pub use db::TestSchema;
 
 use std::time::Duration;

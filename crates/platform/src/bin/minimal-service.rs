@@ -24,9 +24,10 @@ async fn slow(query: web::Query<Pause>) -> HttpResponse {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings: Settings = config::load(&[])?;
+    let defaults = config::ServiceDefaults { schema: "minimal", port: 8090 };
+    let settings: Settings = config::load(defaults, &[])?;
     let _telemetry = telemetry::init(SERVICE, &settings.app, &settings.telemetry)?;
-    if std::env::args().nth(1).as_deref() == Some("migrate") {
+    if platform::app::migrate_requested() {
         return Ok(db::migrate(&settings.database, &[]).await?);
     }
     let pg = db::pool(&settings.database)?;

@@ -8,37 +8,16 @@ use platform::consumer::EventHandler;
 use platform::health::Health;
 use platform::outbox::{self, Destination};
 use platform::{Application, Settings};
-use testkit::TestSchema;
+use testkit::{TestApp, TestSchema};
 
 pub const TOPIC: &str = contracts::topics::AUTH_USERS;
 
-/// A running in-process service and the address to call it at.
-pub struct TestApp {
-    pub address: String,
-    pub shutdown: platform::ShutdownHandle,
-}
-
-impl TestApp {
-    pub async fn spawn<F>(settings: &Settings, health: Health, routes: F) -> Self
-    where
-        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
-    {
-        let app = Application::build("test", settings, health, routes).expect("app builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let shutdown = app.shutdown_handle();
-        tokio::spawn(app.run_until_stopped());
-        Self { address, shutdown }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.shutdown();
-    }
+/// Starts an app with the platform's scaffolding and the given routes on a free port.
+pub async fn spawn_app<F>(settings: &Settings, health: Health, routes: F) -> TestApp
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    TestApp::start(Application::build("test", settings, health, routes).expect("app builds"))
 }
 
 pub fn no_dependencies() -> Health {

@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use actix_web::{HttpResponse, web};
+use testkit::TestApp;
 use testkit::{TestSchema, unique_prefix};
 
 #[derive(serde::Deserialize)]
@@ -22,7 +23,7 @@ async fn app() -> (TestApp, TestSchema) {
     let schema = TestSchema::create(&[]).await;
     let mut settings = testkit::settings(&schema, &unique_prefix());
     settings.http.json_limit_bytes = 1024;
-    let app = TestApp::spawn(&settings, no_dependencies(), |cfg| {
+    let app = spawn_app(&settings, no_dependencies(), |cfg| {
         cfg.route("/items/{id}", web::get().to(get_item)).route("/items", web::post().to(create_item));
     })
     .await;

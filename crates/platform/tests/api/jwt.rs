@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use contracts::Role;
 use platform::auth::{AuthUser, KeySource, TokenVerifier};
 use platform::config::JwtSettings;
+use testkit::TestApp;
 use testkit::fake_http::FakeHttp;
 use testkit::keys::{self, KEY_1, KEY_2};
 use testkit::{TestSchema, unique_prefix};
@@ -37,7 +38,7 @@ async fn fixture() -> Fixture {
         &jwt,
         Some(redis.clone()),
     ));
-    let app = TestApp::spawn(&settings, no_dependencies(), move |cfg| {
+    let app = spawn_app(&settings, no_dependencies(), move |cfg| {
         cfg.app_data(verifier.clone()).route("/me", web::get().to(me)).route("/admin", web::post().to(admin_only));
     })
     .await;

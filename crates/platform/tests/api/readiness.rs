@@ -12,7 +12,7 @@ async fn ready_is_503_while_postgres_is_unreachable_and_200_when_it_returns() {
     settings.database = schema.settings_via(&proxy.address());
     let pool = platform::db::pool(&settings.database).unwrap();
     let health = Health::new("test", "0.0.0", vec![Dependency::postgres(pool)]);
-    let app = TestApp::spawn(&settings, health, |_| {}).await;
+    let app = spawn_app(&settings, health, |_| {}).await;
     let client = client();
     let status = || async { client.get(app.url("/ready")).send().await.unwrap().status().as_u16() };
 
@@ -44,7 +44,7 @@ async fn health_lists_every_component_and_an_optional_one_only_degrades() {
         "1.2.3",
         vec![Dependency::postgres(pool), Dependency::redis(redis), Dependency::nats(nats), broken],
     );
-    let app = TestApp::spawn(&settings, health, |_| {}).await;
+    let app = spawn_app(&settings, health, |_| {}).await;
     let client = client();
     let body: serde_json::Value = client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["status"], "degraded");

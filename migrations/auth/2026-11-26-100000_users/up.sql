@@ -1,0 +1,52 @@
+CREATE TABLE users (
+    id                BIGSERIAL PRIMARY KEY,
+    username          TEXT        NOT NULL,
+    email             TEXT,
+    phone             TEXT,
+    password_hash     TEXT        NOT NULL,
+    role              TEXT        NOT NULL CHECK (role IN ('buyer', 'master', 'admin')),
+    first_name        TEXT,
+    last_name         TEXT,
+    avatar_url        TEXT,
+    region            TEXT,
+    email_verified_at TIMESTAMPTZ,
+    phone_verified_at TIMESTAMPTZ,
+    status            TEXT        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'banned', 'suspended')),
+    suspended_until   TIMESTAMPTZ,
+    created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (email IS NOT NULL OR phone IS NOT NULL)
+);
+
+-- Uniqueness is what makes two racing registrations end with exactly one account.
+CREATE UNIQUE INDEX users_username_key ON users (lower(username));
+CREATE UNIQUE INDEX users_email_key ON users (lower(email)) WHERE email IS NOT NULL;
+CREATE UNIQUE INDEX users_phone_key ON users (phone) WHERE phone IS NOT NULL;
+
+CREATE TABLE verification_codes (
+    id          BIGSERIAL PRIMARY KEY,
+    user_id     BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    channel     TEXT        NOT NULL CHECK (channel IN ('sms', 'email')),
+    destination TEXT        NOT NULL,
+    code_hash   TEXT        NOT NULL,
+    attempts    INTEGER     NOT NULL DEFAULT 0,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    consumed_at TIMESTAMPTZ,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX verification_codes_destination ON verification_codes (destination, created_at DESC);
+
+CREATE TABLE refresh_tokens (
+    id         BIGSERIAL PRIMARY KEY,
+    user_id    BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    family_id  UUID        NOT NULL,
+    token_hash TEXT        NOT NULL UNIQUE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    rotated_at TIMESTAMPTZ,
+    revoked_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL;

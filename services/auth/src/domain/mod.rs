@@ -1,0 +1,6 @@
+//! Pure rules of the auth service, unit-tested without I/O.
+
+pub mod code;
+pub mod identity;
+pub mod password;
+pub mod username;

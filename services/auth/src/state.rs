@@ -1,0 +1,19 @@
+//! What the handlers share.
+
+use crate::config::AuthSettings;
+use crate::domain::password::PasswordHasher;
+use crate::keys::KeyRing;
+use platform::config::JwtSettings;
+use platform::db::PgPool;
+use platform::redis::RedisPool;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub redis: RedisPool,
+    pub keys: Arc<KeyRing>,
+    pub passwords: PasswordHasher,
+    pub jwt: JwtSettings,
+    pub settings: AuthSettings,
+}

@@ -163,7 +163,7 @@ impl TokenVerifier {
         let Some(pool) = &self.revocations else { return Ok(false) };
         let mut conn = pool.get().await.map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
         deadpool_redis::redis::cmd("EXISTS")
-            .arg(contracts::revoked_jti_key(jti))
+            .arg(pool.key(&contracts::revoked_jti_key(jti)))
             .query_async(&mut conn)
             .await
             .map_err(|e| AuthError::KeysUnavailable(e.to_string()))

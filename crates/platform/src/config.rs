@@ -206,11 +206,13 @@ impl Default for DatabaseSettings {
 pub struct RedisSettings {
     pub url: SecretString,
     pub max_connections: usize,
+    /// Prepended to every key.
+    pub key_prefix: String,
 }
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self { url: SecretString::from("redis://127.0.0.1:6379"), max_connections: 10 }
+        Self { url: SecretString::from("redis://127.0.0.1:6379"), max_connections: 10, key_prefix: String::new() }
     }
 }
 

@@ -11,13 +11,15 @@ use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 use rdkafka::Message;
-use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+const QUIET_AFTER_TROUBLE: Duration = Duration::from_secs(5);
 
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
@@ -60,32 +62,49 @@ impl<H: EventHandler> ConsumerRunner<H> {
             self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
         let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
         crate::kafka::ensure_topics(&self.settings, &all).await?;
-        let consumer = crate::kafka::consumer(&self.settings, &self.group)?;
-        let physical: Vec<String> = self.topics.iter().map(|t| self.settings.topic(t)).collect();
-        consumer.subscribe(&physical.iter().map(String::as_str).collect::<Vec<_>>())?;
         let dlq_producer = crate::kafka::producer(&self.settings)?;
+        let mut consumer = self.subscribe()?;
+        // Set after a broker error; if the stream then stays silent, the consumer is rebuilt,
+        // because a consumer can stay stuck in its group after the broker restarted.
+        let mut troubled = false;
         loop {
-            let message = tokio::select! {
-                message = consumer.recv() => message,
+            let received = tokio::select! {
+                received = tokio::time::timeout(QUIET_AFTER_TROUBLE, consumer.recv()) => received,
                 _ = shutdown.cancelled() => break,
             };
-            match message {
-                Ok(message) => {
+            match received {
+                Ok(Ok(message)) => {
+                    troubled = false;
                     self.process(&message, &dlq_producer).await;
                     if let Err(error) = consumer.store_offset_from_message(&message) {
                         tracing::warn!(%error, "cannot store offset");
                     }
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
+                    troubled = true;
                     tracing::warn!(%error, group = %self.group, "kafka receive failed");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
+                Err(_quiet) if troubled => {
+                    tracing::info!(group = %self.group, "rejoining the consumer group after broker trouble");
+                    let _ = consumer.commit_consumer_state(CommitMode::Sync);
+                    consumer = self.subscribe()?;
+                    troubled = false;
+                }
+                Err(_quiet) => {}
             }
         }
         if let Err(error) = consumer.commit_consumer_state(CommitMode::Sync) {
             tracing::debug!(%error, "final offset commit");
         }
         Ok(())
+    }
+
+    fn subscribe(&self) -> anyhow::Result<StreamConsumer> {
+        let consumer = crate::kafka::consumer(&self.settings, &self.group)?;
+        let physical: Vec<String> = self.topics.iter().map(|t| self.settings.topic(t)).collect();
+        consumer.subscribe(&physical.iter().map(String::as_str).collect::<Vec<_>>())?;
+        Ok(consumer)
     }
 
     /// Applies one message: retried with back-off, dead-lettered when it cannot succeed.

@@ -86,7 +86,7 @@ pub async fn migrate(
     conn.batch_execute(&format!(
         "SELECT pg_advisory_lock(hashtext('mebelplace.migrate.{schema}'));
          CREATE SCHEMA IF NOT EXISTS {schema};
-         SET search_path TO {schema};"
+         SET search_path TO {schema}, public;"
     ))
     .await?;
     let mut wrapper = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);

@@ -29,6 +29,14 @@ impl KafkaBroker {
         broker
     }
 
+    fn log_file(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("tansu.log"))
+            .map_or_else(|_| Stdio::null(), Stdio::from)
+    }
+
     pub fn brokers(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -51,7 +59,7 @@ impl KafkaBroker {
             .current_dir(&self.dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.log_file())
             .spawn()
             .expect("tansu starts (scripts/infra-up installs it)");
         self.child = Some(child);
@@ -66,6 +74,12 @@ impl KafkaBroker {
 impl Drop for KafkaBroker {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.join("tansu.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- last lines of the broker's log ---");
+            tail.iter().rev().for_each(|line| eprintln!("{line}"));
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

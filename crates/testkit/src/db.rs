@@ -68,16 +68,24 @@ impl Drop for TestSchema {
     }
 }
 
+/// Parallel test processes race to create the database and its extensions; losing is fine.
+fn lost_creation_race(result: diesel::QueryResult<()>) {
+    if let Err(error) = result {
+        let message = error.to_string();
+        assert!(message.contains("already exists") || message.contains("duplicate key"), "{message}");
+    }
+}
+
 async fn ensure_database() {
     let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
         .await
         .expect("PostgreSQL answers on 127.0.0.1:5432 (run scripts/infra-up)");
-    // Parallel test processes race to create it; losing the race is fine.
-    let exists = admin.batch_execute(&format!("CREATE DATABASE {TEST_DATABASE}")).await;
-    if let Err(error) = exists {
-        let message = error.to_string();
-        assert!(message.contains("already exists") || message.contains("duplicate key"), "{message}");
-    }
+    lost_creation_race(admin.batch_execute(&format!("CREATE DATABASE {TEST_DATABASE}")).await);
+    let mut test = AsyncPgConnection::establish(&format!("{}/{TEST_DATABASE}", server_url()))
+        .await
+        .expect("connect to the test database");
+    // Extensions are per database; services' migrations then find them in place.
+    lost_creation_race(test.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").await);
 }
 
 async fn sweep_stale_schemas(url: &str, now: u64) {

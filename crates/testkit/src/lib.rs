@@ -44,6 +44,7 @@ pub fn settings(schema: &TestSchema, prefix: &str) -> platform::Settings {
     settings.kafka.idempotent_producer = false;
     settings.nats.url = nats_url();
     settings.nats.subject_prefix = prefix.to_owned();
+    settings.redis.key_prefix = prefix.to_owned();
     settings.outbox.poll_interval_ms = 200;
     settings.outbox.max_backoff_ms = 1_000;
     settings

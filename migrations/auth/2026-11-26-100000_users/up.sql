@@ -1,3 +1,5 @@
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+
 CREATE TABLE users (
     id                BIGSERIAL PRIMARY KEY,
     username          TEXT        NOT NULL,
@@ -7,12 +9,19 @@ CREATE TABLE users (
     role              TEXT        NOT NULL CHECK (role IN ('buyer', 'master', 'admin')),
     first_name        TEXT,
     last_name         TEXT,
+    nickname          TEXT,
+    description       TEXT,
     avatar_url        TEXT,
     region            TEXT,
+    -- Master statistics, kept by the marketplace service (master.stats_changed).
+    rating            DOUBLE PRECISION NOT NULL DEFAULT 0,
+    review_count      INTEGER     NOT NULL DEFAULT 0,
+    completed_orders  INTEGER     NOT NULL DEFAULT 0,
     email_verified_at TIMESTAMPTZ,
     phone_verified_at TIMESTAMPTZ,
     status            TEXT        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'banned', 'suspended')),
     suspended_until   TIMESTAMPTZ,
+    status_reason     TEXT,
     created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK (email IS NOT NULL OR phone IS NOT NULL)
@@ -50,3 +59,42 @@ CREATE TABLE refresh_tokens (
 
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
 CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
+
+-- User search: typo-tolerant and prefix matching on usernames and names (Cyrillic included).
+CREATE INDEX users_username_trgm ON users USING gin (username gin_trgm_ops);
+CREATE INDEX users_name_trgm ON users USING gin ((coalesce(first_name, '') || ' ' || coalesce(last_name, '')) gin_trgm_ops);
+
+CREATE TABLE subscriptions (
+    follower_id BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    followee_id BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (follower_id, followee_id),
+    CHECK (follower_id <> followee_id)
+);
+
+CREATE INDEX subscriptions_followee ON subscriptions (followee_id, created_at DESC);
+CREATE INDEX subscriptions_follower ON subscriptions (follower_id, created_at DESC);
+
+CREATE TABLE blocks (
+    blocker_id BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    blocked_id BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (blocker_id, blocked_id),
+    CHECK (blocker_id <> blocked_id)
+);
+
+CREATE INDEX blocks_blocked ON blocks (blocked_id);
+
+-- Every admin action: who did what to whom, the state before and after.
+CREATE TABLE admin_audit (
+    id         BIGSERIAL PRIMARY KEY,
+    actor_id   BIGINT      NOT NULL REFERENCES users (id),
+    action     TEXT        NOT NULL,
+    target_id  BIGINT      NOT NULL REFERENCES users (id),
+    before     JSONB       NOT NULL,
+    after      JSONB       NOT NULL,
+    reason     TEXT,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX admin_audit_target ON admin_audit (target_id, created_at DESC);

@@ -337,7 +337,7 @@ pub async fn logout(state: &AppState, user: &platform::AuthUser, refresh_token: 
     let remaining = (user.expires_at - Utc::now().timestamp()).max(1);
     let mut redis = state.redis.get().await?;
     let _: () = deadpool_redis::redis::cmd("SET")
-        .arg(contracts::revoked_jti_key(&user.jti))
+        .arg(state.redis.key(&contracts::revoked_jti_key(&user.jti)))
         .arg(1)
         .arg("EX")
         .arg(remaining)

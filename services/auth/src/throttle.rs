@@ -10,12 +10,14 @@ const CODE_RESEND_SECS: u64 = 60;
 
 /// 429 if `key` already counted `max` failures in its window.
 pub async fn ensure_below(redis: &RedisPool, key: &str, max: u64) -> Result<(), ApiError> {
+    let key = &redis.key(key);
     let mut conn = redis.get().await?;
     let (count, ttl): (Option<u64>, i64) = redis::pipe().get(key).ttl(key).query_async(&mut conn).await?;
     if count.unwrap_or(0) >= max { Err(ApiError::too_many_requests(ttl.max(1) as u64)) } else { Ok(()) }
 }
 
 pub async fn count_failure(redis: &RedisPool, key: &str, window_secs: u64) -> Result<(), ApiError> {
+    let key = &redis.key(key);
     let mut conn = redis.get().await?;
     let _: () = redis::pipe()
         .incr(key, 1)
@@ -32,7 +34,7 @@ pub async fn count_failure(redis: &RedisPool, key: &str, window_secs: u64) -> Re
 
 pub async fn clear(redis: &RedisPool, key: &str) -> Result<(), ApiError> {
     let mut conn = redis.get().await?;
-    let _: () = conn.del(key).await?;
+    let _: () = conn.del(redis.key(key)).await?;
     Ok(())
 }
 
@@ -47,8 +49,8 @@ pub fn login_ip_key(ip: &str) -> String {
 /// Takes one code send for `destination`, or answers 429 with when to try again.
 pub async fn take_code_send(redis: &RedisPool, destination: &str) -> Result<(), ApiError> {
     let mut conn = redis.get().await?;
-    let minute_key = format!("auth:code_sends:minute:{destination}");
-    let hour_key = format!("auth:code_sends:hour:{destination}");
+    let minute_key = redis.key(&format!("auth:code_sends:minute:{destination}"));
+    let hour_key = redis.key(&format!("auth:code_sends:hour:{destination}"));
     let first_this_minute: bool = redis::cmd("SET")
         .arg(&minute_key)
         .arg(1)

@@ -110,7 +110,7 @@ async fn a_revoked_jti_is_rejected() {
     assert_eq!(call(&fixture, &token).await.0, 200);
     let mut conn = fixture.redis.get().await.unwrap();
     let _: () = deadpool_redis::redis::cmd("SET")
-        .arg(contracts::revoked_jti_key(&claims.jti))
+        .arg(fixture.redis.key(&contracts::revoked_jti_key(&claims.jti)))
         .arg(1)
         .arg("EX")
         .arg(900)

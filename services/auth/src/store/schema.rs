@@ -10,12 +10,18 @@ diesel::table! {
         role -> Text,
         first_name -> Nullable<Text>,
         last_name -> Nullable<Text>,
+        nickname -> Nullable<Text>,
+        description -> Nullable<Text>,
         avatar_url -> Nullable<Text>,
         region -> Nullable<Text>,
+        rating -> Double,
+        review_count -> Integer,
+        completed_orders -> Integer,
         email_verified_at -> Nullable<Timestamptz>,
         phone_verified_at -> Nullable<Timestamptz>,
         status -> Text,
         suspended_until -> Nullable<Timestamptz>,
+        status_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -48,6 +54,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (follower_id, followee_id) {
+        follower_id -> BigInt,
+        followee_id -> BigInt,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    admin_audit (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_id -> BigInt,
+        before -> Jsonb,
+        after -> Jsonb,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(verification_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, verification_codes, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    verification_codes,
+    refresh_tokens,
+    subscriptions,
+    blocks,
+    admin_audit
+);

@@ -21,12 +21,18 @@ pub struct User {
     pub role: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    pub nickname: Option<String>,
+    pub description: Option<String>,
     pub avatar_url: Option<String>,
     pub region: Option<String>,
+    pub rating: f64,
+    pub review_count: i32,
+    pub completed_orders: i32,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub phone_verified_at: Option<DateTime<Utc>>,
     pub status: String,
     pub suspended_until: Option<DateTime<Utc>>,
+    pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -3,6 +3,7 @@
 //! - `mebelplace up`: infrastructure up, every service built, migrated, started and ready;
 //!   Ctrl-C stops them all gracefully.
 //! - `mebelplace migrate`: runs every service's migrations (what a Helm pre-upgrade Job does).
+//! - `mebelplace create-admin EMAIL_OR_PHONE USERNAME`: the first admin account.
 
 mod services;
 mod up;
@@ -29,6 +30,12 @@ enum Command {
         /// Service names; all when none are given.
         services: Vec<String>,
     },
+    /// Create an admin account; the password comes from MEBELPLACE_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        /// E-mail address or phone number.
+        email_or_phone: String,
+        username: String,
+    },
 }
 
 #[tokio::main]
@@ -42,6 +49,13 @@ async fn main() -> anyhow::Result<()> {
                 up::migrate(service, profile)?;
             }
             Ok(())
+        }
+        Command::CreateAdmin { email_or_phone, username } => {
+            let profile = up::Profile::from_env();
+            up::build(profile)?;
+            let auth = services::select(&["auth".to_owned()])?[0];
+            up::migrate(auth, profile)?;
+            up::run_command(auth, profile, &["create-admin", &email_or_phone, &username])
         }
     }
 }

@@ -72,9 +72,14 @@ pub fn migrate(service: &Service, profile: Profile) -> anyhow::Result<()> {
     if service.schema.is_none() {
         return Ok(());
     }
+    run_command(service, profile, &["migrate"])
+}
+
+/// Runs one of the service binary's own commands (`migrate`, `create-admin` …) to completion.
+pub fn run_command(service: &Service, profile: Profile, args: &[&str]) -> anyhow::Result<()> {
     let mut command = Command::new(binary(service, profile));
     environment(&mut command, service);
-    check(command.arg("migrate").status(), &format!("{} migrate", service.name))
+    check(command.args(args).status(), &format!("{} {}", service.name, args.join(" ")))
 }
 
 async fn wait_ready(service: &Service) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod events;
+pub mod rpc;
 pub mod subjects;
 pub mod topics;
 

@@ -16,6 +16,7 @@ pub mod http;
 pub mod kafka;
 pub mod nats;
 pub mod outbox;
+pub mod pagination;
 pub mod redis;
 pub mod storage;
 pub mod telemetry;

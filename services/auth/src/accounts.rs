@@ -3,6 +3,7 @@
 
 use crate::domain::code::{self, Verdict};
 use crate::domain::identity::Identity;
+use crate::domain::password::PasswordHasher;
 use crate::domain::{password, username};
 use crate::state::AppState;
 use crate::store::users::{InsertError, NewUser, Taken, User};
@@ -13,6 +14,7 @@ use contracts::events::{self, UserProfile, UserRegistered, UserVerified, Verific
 use contracts::{Envelope, Role, topics};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::ApiError;
+use platform::db::PgPool;
 use platform::outbox::{self, Destination};
 use serde_json::json;
 
@@ -82,8 +84,8 @@ fn parse_registration(input: &Registration) -> Result<(Identity, Role), ApiError
     }
 }
 
-async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
-    let hasher = state.passwords.clone();
+async fn hash_password(hasher: &PasswordHasher, password: String) -> Result<String, ApiError> {
+    let hasher = hasher.clone();
     tokio::task::spawn_blocking(move || hasher.hash(&password))
         .await
         .map_err(ApiError::internal)?
@@ -136,43 +138,81 @@ async fn open_session(
     Ok(Session { access_token, refresh_token, expires_in: ttl, user })
 }
 
+/// Inserts the user and publishes `user.registered`; 409 names the taken field.
+async fn create_user(
+    conn: &mut AsyncPgConnection,
+    identity: &Identity,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, ApiError> {
+    let new_user = NewUser {
+        username,
+        email: matches!(identity, Identity::Email(_)).then_some(identity.as_str()),
+        phone: matches!(identity, Identity::Phone(_)).then_some(identity.as_str()),
+        password_hash,
+        role: role.as_str(),
+    };
+    let user = users::insert(conn, new_user).await.map_err(|error| match error {
+        InsertError::Taken(field) => {
+            let (field, what) = match field {
+                Taken::Username => ("username", "this username"),
+                Taken::Email => ("email_or_phone", "this e-mail address"),
+                Taken::Phone => ("email_or_phone", "this phone number"),
+            };
+            ApiError::conflict("already_registered", format!("{what} is already registered"))
+                .with_details(json!({ "field": field }))
+        }
+        InsertError::Database(error) => error.into(),
+    })?;
+    let registered = UserRegistered {
+        user: Some(profile_event(&user)),
+        has_email: user.email.is_some(),
+        has_phone: user.phone.is_some(),
+        locale: "ru".to_owned(),
+    };
+    outbox::enqueue(conn, Envelope::new(PRODUCER, user.id, registered), &Destination::kafka(topics::AUTH_USERS))
+        .await?;
+    tracing::info!(user_id = user.id, role = %role, "registered");
+    Ok(user)
+}
+
 pub async fn register(state: &AppState, input: Registration) -> Result<Session, ApiError> {
     let (identity, role) = parse_registration(&input)?;
-    let password_hash = hash_password(state, input.password).await?;
+    let password_hash = hash_password(&state.passwords, input.password).await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let new_user = NewUser {
-            username: &input.username,
-            email: matches!(identity, Identity::Email(_)).then_some(identity.as_str()),
-            phone: matches!(identity, Identity::Phone(_)).then_some(identity.as_str()),
-            password_hash: &password_hash,
-            role: role.as_str(),
-        };
-        let user = users::insert(conn, new_user).await.map_err(|error| match error {
-            InsertError::Taken(field) => {
-                let (field, what) = match field {
-                    Taken::Username => ("username", "this username"),
-                    Taken::Email => ("email_or_phone", "this e-mail address"),
-                    Taken::Phone => ("email_or_phone", "this phone number"),
-                };
-                ApiError::conflict("already_registered", format!("{what} is already registered"))
-                    .with_details(json!({ "field": field }))
-            }
-            InsertError::Database(error) => error.into(),
-        })?;
+        let user = create_user(conn, &identity, &input.username, &password_hash, role).await?;
         // After the insert: a registration that loses a race answers 409, not 429.
         throttle::take_code_send(&state.redis, identity.as_str()).await?;
         issue_code(conn, user.id, &identity).await?;
-        let registered = UserRegistered {
-            user: Some(profile_event(&user)),
-            has_email: user.email.is_some(),
-            has_phone: user.phone.is_some(),
-            locale: "ru".to_owned(),
-        };
-        outbox::enqueue(conn, Envelope::new(PRODUCER, user.id, registered), &Destination::kafka(topics::AUTH_USERS))
-            .await?;
-        tracing::info!(user_id = user.id, role = %role, "registered");
         open_session(conn, state, user, None).await
+    })
+    .await
+}
+
+/// The operator's way to make the first admin (`auth create-admin`); the identity counts as
+/// verified because the operator vouches for it.
+pub async fn create_admin(
+    db: &PgPool,
+    passwords: &PasswordHasher,
+    email_or_phone: &str,
+    username: &str,
+    password: String,
+) -> Result<User, ApiError> {
+    let registration = Registration {
+        email_or_phone: email_or_phone.to_owned(),
+        password,
+        username: username.to_owned(),
+        role: Role::Buyer.as_str().to_owned(),
+    };
+    let (identity, _) = parse_registration(&registration)?;
+    let password_hash = hash_password(passwords, registration.password).await?;
+    let mut conn = db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let user = create_user(conn, &identity, username, &password_hash, Role::Admin).await?;
+        users::mark_verified(conn, user.id, identity.channel()).await?;
+        Ok(users::find(conn, user.id).await?)
     })
     .await
 }

@@ -2,10 +2,14 @@
 //! refresh tokens. `build` wires it from its configuration, for `main` and for tests alike.
 
 pub mod accounts;
+pub mod admin;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod keys;
+pub mod profiles;
+pub mod relations;
+pub mod rpc;
 pub mod state;
 pub mod store;
 pub mod throttle;
@@ -18,7 +22,7 @@ use crate::state::AppState;
 use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::{KeySource, TokenVerifier};
-use platform::config::Environment;
+use platform::config::{Environment, NatsSettings};
 use platform::health::{Dependency, Health};
 use platform::outbox::OutboxRelay;
 use platform::{Application, db, kafka, nats, redis};
@@ -28,7 +32,8 @@ use std::time::Duration;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/auth");
 
 /// The topics this service publishes to.
-const TOPICS: &[&str] = &[contracts::topics::AUTH_USERS, contracts::topics::AUTH_VERIFICATIONS];
+const TOPICS: &[&str] =
+    &[contracts::topics::AUTH_USERS, contracts::topics::AUTH_VERIFICATIONS, contracts::topics::AUTH_SUBSCRIPTIONS];
 
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let settings = &config.platform;
@@ -51,6 +56,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             Dependency::kafka(producer.clone()),
         ],
     );
+    let nats_for_rpc = nats.clone();
     let relay = OutboxRelay::new(db.clone(), &settings.database, settings.outbox.clone())
         .with_kafka(producer, settings.kafka.clone())
         .with_nats(nats, settings.nats.clone());
@@ -61,7 +67,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         passwords,
         jwt: settings.jwt.clone(),
         settings: config.auth.clone(),
+        storage: platform::storage::object_store(&settings.storage)?,
+        storage_settings: settings.storage.clone(),
     });
+    let rpc_state = state.clone();
     let mut app = Application::build(SERVICE, settings, health, move |cfg| {
         cfg.app_data(state.clone()).app_data(verifier.clone()).configure(http::routes);
     })?;
@@ -77,5 +86,45 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         }
     });
     app.spawn_background("outbox-relay", |stop| relay.run(stop));
+    serve_rpc(&mut app, &rpc_state, nats_for_rpc, &settings.nats);
     Ok(app)
+}
+
+/// Answers the other services' lookups (`rpc.auth.*`) on NATS.
+fn serve_rpc(app: &mut Application, state: &web::Data<AppState>, client: async_nats::Client, settings: &NatsSettings) {
+    use contracts::subjects::{RPC_AUTH_BLOCKS_CHECK, RPC_AUTH_USERS_BATCH_GET, RPC_AUTH_USERS_GET};
+    for (name, subject) in [
+        ("rpc-users-get", RPC_AUTH_USERS_GET),
+        ("rpc-users-batch-get", RPC_AUTH_USERS_BATCH_GET),
+        ("rpc-blocks-check", RPC_AUTH_BLOCKS_CHECK),
+    ] {
+        let (state, client, settings) = (state.clone(), client.clone(), settings.clone());
+        app.spawn_background(name, move |stop| async move {
+            let handler = |request| {
+                let state = state.clone();
+                async move {
+                    match subject {
+                        RPC_AUTH_USERS_GET => rpc::get_user(&state, request).await,
+                        RPC_AUTH_USERS_BATCH_GET => rpc::get_users(&state, request).await,
+                        _ => rpc::check_block(&state, request).await,
+                    }
+                }
+            };
+            nats::serve_requests(client, settings, subject, SERVICE, handler, stop).await;
+        });
+    }
+}
+
+/// Creates an admin account (the `create-admin` command).
+pub async fn create_admin(
+    config: &Config,
+    email_or_phone: &str,
+    username: &str,
+    password: String,
+) -> anyhow::Result<store::users::User> {
+    let db = db::pool(&config.platform.database)?;
+    let passwords = PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
+    accounts::create_admin(&db, &passwords, email_or_phone, username, password)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}: {}", error.message, error.details))
 }

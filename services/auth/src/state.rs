@@ -3,7 +3,7 @@
 use crate::config::AuthSettings;
 use crate::domain::password::PasswordHasher;
 use crate::keys::KeyRing;
-use platform::config::JwtSettings;
+use platform::config::{JwtSettings, StorageSettings};
 use platform::db::PgPool;
 use platform::redis::RedisPool;
 use std::sync::Arc;
@@ -16,4 +16,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub jwt: JwtSettings,
     pub settings: AuthSettings,
+    pub storage: Arc<dyn object_store::ObjectStore>,
+    pub storage_settings: StorageSettings,
 }

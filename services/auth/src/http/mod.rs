@@ -1,7 +1,10 @@
 //! HTTP resources of the auth service, all under `/api/v2` except the JWKS.
 
+pub mod admin;
 pub mod auth;
 pub mod jwks;
+pub mod search;
+pub mod subscriptions;
 pub mod users;
 
 use actix_web::{HttpResponse, web};
@@ -12,11 +15,17 @@ use utoipa::OpenApi;
     info(title = "MebelPlace auth", description = "Accounts, verification codes, tokens, profiles."),
     paths(
         auth::register, auth::login, auth::verify_sms, auth::verify_email, auth::send_code,
-        auth::refresh, auth::logout, users::me, jwks::jwks, openapi_json,
+        auth::refresh, auth::logout, users::me, users::update_me, users::upload_avatar, users::public_profile,
+        users::block, users::unblock, users::my_blocks, subscriptions::follow, subscriptions::unfollow,
+        subscriptions::mine, admin::list, admin::ban, admin::unban, admin::suspend, admin::change_role, admin::audit,
+        search::users, jwks::jwks, openapi_json,
     ),
     components(schemas(
         auth::RegisterRequest, auth::LoginRequest, auth::VerifyRequest, auth::SendCodeRequest,
-        auth::RefreshRequest, auth::TokenResponse, users::OwnProfile, platform::error::ErrorBody,
+        auth::RefreshRequest, auth::TokenResponse, users::OwnProfile, users::UpdateProfile, users::AvatarResponse,
+        users::RelatedUser, crate::profiles::PublicProfile, crate::profiles::MasterStats, subscriptions::Follows,
+        admin::AdminUser, admin::ReasonRequest, admin::SuspendRequest, admin::RoleRequest,
+        crate::store::admin::AuditRecord, search::UserHit, platform::error::ErrorBody,
     )),
     modifiers(&BearerAuth),
 )]
@@ -52,6 +61,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/auth/send-code", web::post().to(auth::send_code))
             .route("/auth/refresh", web::post().to(auth::refresh))
             .route("/auth/logout", web::post().to(auth::logout))
-            .route("/users/me", web::get().to(users::me)),
+            .route("/users/me", web::get().to(users::me))
+            .route("/users/me", web::put().to(users::update_me))
+            .route("/users/me/avatar", web::post().to(users::upload_avatar))
+            .route("/users/me/blocks", web::get().to(users::my_blocks))
+            .route("/users/{id}", web::get().to(users::public_profile))
+            .route("/users/{id}/block", web::post().to(users::block))
+            .route("/users/{id}/block", web::delete().to(users::unblock))
+            .route("/subscriptions/my", web::get().to(subscriptions::mine))
+            .route("/subscriptions/{user_id}", web::post().to(subscriptions::follow))
+            .route("/subscriptions/{user_id}", web::delete().to(subscriptions::unfollow))
+            .route("/admin/users", web::get().to(admin::list))
+            .route("/admin/users/{id}/ban", web::post().to(admin::ban))
+            .route("/admin/users/{id}/unban", web::post().to(admin::unban))
+            .route("/admin/users/{id}/suspend", web::post().to(admin::suspend))
+            .route("/admin/users/{id}/role", web::put().to(admin::change_role))
+            .route("/admin/users/{id}/audit", web::get().to(admin::audit))
+            .route("/search/users", web::get().to(search::users)),
     );
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`) in partial updates.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
 }

@@ -1,13 +1,20 @@
-//! `/api/v2/users/*`.
+//! `/api/v2/users/*`: own profile, public profiles, avatar, blocks.
 
 use crate::accounts::role_of;
+use crate::profiles::{self, MAX_AVATAR_BYTES, PublicProfile};
 use crate::state::AppState;
+use crate::store::profiles::ProfileChanges;
+use crate::store::relations::{self, Related};
 use crate::store::users::{self, User};
+use crate::{http::double_option, relations as relation_rules};
+use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use contracts::Role;
+use futures_util::StreamExt;
+use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The caller's own profile, with contact details.
@@ -20,6 +27,8 @@ pub struct OwnProfile {
     pub role: Role,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    pub nickname: Option<String>,
+    pub description: Option<String>,
     pub avatar_url: Option<String>,
     pub region: Option<String>,
     pub email_verified: bool,
@@ -37,12 +46,89 @@ impl From<User> for OwnProfile {
             phone: user.phone,
             first_name: user.first_name,
             last_name: user.last_name,
+            nickname: user.nickname,
+            description: user.description,
             avatar_url: user.avatar_url,
             region: user.region,
             email_verified: user.email_verified_at.is_some(),
             phone_verified: user.phone_verified_at.is_some(),
             created_at: user.created_at,
         }
+    }
+}
+
+/// Partial update: a missing field stays as it is, `null` clears it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfile {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub nickname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub region: Option<Option<String>>,
+    /// Only `null` (remove the avatar); new avatars go through `POST /users/me/avatar`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Option<Option<String>>,
+}
+
+impl UpdateProfile {
+    fn into_changes(self) -> Result<ProfileChanges, ApiError> {
+        let mut problems = Vec::new();
+        let mut check = |name: &'static str, value: Option<Option<String>>, max: usize| {
+            let value = value.map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+            if let Some(Some(text)) = &value
+                && text.chars().count() > max
+            {
+                problems.push((name, format!("must be at most {max} characters")));
+            }
+            value
+        };
+        let changes = ProfileChanges {
+            first_name: check("first_name", self.first_name, 64),
+            last_name: check("last_name", self.last_name, 64),
+            nickname: check("nickname", self.nickname, 32),
+            description: check("description", self.description, 1000),
+            region: check("region", self.region, 64),
+            avatar_url: None,
+        };
+        if matches!(self.avatar_url, Some(Some(_))) {
+            problems.push(("avatar_url", "upload avatars with POST /api/v2/users/me/avatar; only null clears".into()));
+        }
+        if problems.is_empty() {
+            Ok(ProfileChanges { avatar_url: self.avatar_url.map(|_| None), ..changes })
+        } else {
+            Err(ApiError::validation(problems))
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AvatarResponse {
+    pub avatar_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RelatedUser {
+    pub id: i64,
+    pub username: String,
+    pub avatar_url: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
+impl From<Related> for RelatedUser {
+    fn from(r: Related) -> Self {
+        Self { id: r.id, username: r.username, avatar_url: r.avatar_url, since: r.since }
     }
 }
 
@@ -53,4 +139,91 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
     let mut conn = state.db.get().await?;
     let profile = users::find(&mut conn, user.id).await?;
     Ok(HttpResponse::Ok().json(OwnProfile::from(profile)))
+}
+
+/// Changes the caller's profile.
+#[utoipa::path(put, path = "/api/v2/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateProfile,
+    responses((status = 200, body = OwnProfile), (status = 400, body = platform::error::ErrorBody),
+        (status = 401, body = platform::error::ErrorBody)))]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<UpdateProfile>,
+) -> Result<HttpResponse, ApiError> {
+    let changes = body.into_inner().into_changes()?;
+    let updated = profiles::update(&state, user.id, changes).await?;
+    Ok(HttpResponse::Ok().json(OwnProfile::from(updated)))
+}
+
+/// Uploads a new avatar (multipart field `avatar`; JPEG, PNG, GIF or WebP; at most 5 MB).
+#[utoipa::path(post, path = "/api/v2/users/me/avatar", tag = "users", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "field `avatar`: the image"),
+    responses((status = 200, body = AvatarResponse), (status = 400, body = platform::error::ErrorBody),
+        (status = 413, body = platform::error::ErrorBody), (status = 415, body = platform::error::ErrorBody)))]
+pub async fn upload_avatar(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the avatar may be at most 5 MB",
+        )
+    };
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
+        if field.name() != Some("avatar") {
+            continue;
+        }
+        let mut image = bytes::BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
+            if image.len() + chunk.len() > MAX_AVATAR_BYTES {
+                return Err(too_large());
+            }
+            image.extend_from_slice(&chunk);
+        }
+        let avatar_url = profiles::set_avatar(&state, user.id, image.freeze()).await?;
+        return Ok(HttpResponse::Ok().json(AvatarResponse { avatar_url }));
+    }
+    Err(ApiError::validation([("avatar", "a multipart field named avatar is required".to_owned())]))
+}
+
+/// A user's public profile: no e-mail or phone; masters show their statistics.
+#[utoipa::path(get, path = "/api/v2/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = PublicProfile), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn public_profile(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(profiles::public_profile(&state, id.into_inner()).await?))
+}
+
+/// Blocks a user: no chats, calls or comments from them; follows between you end.
+#[utoipa::path(post, path = "/api/v2/users/{id}/block", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+pub async fn block(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    relation_rules::block(&state, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lifts a block.
+#[utoipa::path(delete, path = "/api/v2/users/{id}/block", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204)))]
+pub async fn unblock(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    relation_rules::unblock(&state, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Whom the caller has blocked, newest first.
+#[utoipa::path(get, path = "/api/v2/users/me/blocks", tag = "users", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<RelatedUser>)))]
+pub async fn my_blocks(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.parse()?;
+    let mut conn = state.db.get().await?;
+    let rows = relations::blocked_by(&mut conn, user.id, &page).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |r| (r.since, r.id)).map(RelatedUser::from)))
 }

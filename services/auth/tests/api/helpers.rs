@@ -79,6 +79,35 @@ impl TestAuth {
         self.send(self.client.get(self.app.url(path)).bearer_auth(token)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.send(self.client.put(self.app.url(path)).bearer_auth(token).json(&body)).await
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.send(self.client.post(self.app.url(path)).bearer_auth(token).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send(self.client.delete(self.app.url(path)).bearer_auth(token)).await
+    }
+
+    /// A registered user: `(id, access token)`.
+    pub async fn user(&self, email_or_phone: &str, username: &str, role: &str) -> (i64, String) {
+        let body = self.register(email_or_phone, username, role).await;
+        (body["user"]["id"].as_i64().unwrap(), body["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// An admin made the operator's way (`create-admin`), signed in: `(id, access token)`.
+    pub async fn admin(&self) -> (i64, String) {
+        let admin =
+            auth::create_admin(&self.config, "admin@mebelplace.kz", "admin", PASSWORD.to_owned()).await.unwrap();
+        let (status, session) = self
+            .post("/api/v2/auth/login", json!({ "email_or_phone": "admin@mebelplace.kz", "password": PASSWORD }))
+            .await;
+        assert_eq!(status, 200, "{session}");
+        (admin.id, session["access_token"].as_str().unwrap().to_owned())
+    }
+
     pub async fn register(&self, email_or_phone: &str, username: &str, role: &str) -> Value {
         let body =
             json!({ "email_or_phone": email_or_phone, "password": PASSWORD, "username": username, "role": role });
@@ -95,10 +124,11 @@ impl TestAuth {
         consumer.subscribe(&[&kafka.topic(topic)]).unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let message = tokio::time::timeout_at(deadline, consumer.recv())
+            let received = tokio::time::timeout_at(deadline, consumer.recv())
                 .await
-                .unwrap_or_else(|_| panic!("no matching event on {topic}"))
-                .unwrap();
+                .unwrap_or_else(|_| panic!("no matching event on {topic}"));
+            // The service creates its topics in the background; until then the broker says so.
+            let Ok(message) = received else { continue };
             let envelope = Envelope::decode_checked(message.payload().unwrap()).unwrap();
             if let Some(found) = pick(&envelope) {
                 assert_eq!(message.key().unwrap(), envelope.aggregate_id.as_bytes(), "keyed by aggregate id");

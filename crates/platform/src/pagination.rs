@@ -1,0 +1,148 @@
+//! List pagination as the spec describes it: `?limit=` (default 20, at most 100) and an opaque
+//! `?cursor=` (or `?offset=` for old clients); answers are `{"items": [...], "next_cursor"}`.
+//! Cursors encode the position `(created_at, id)` of the last item, for keyset pagination.
+
+use crate::error::ApiError;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1 to 100, default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// For compatibility; prefer `cursor`.
+    pub offset: Option<i64>,
+}
+
+/// Where a page starts: after a keyset position, or at an offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    First,
+    After { created_at: DateTime<Utc>, id: i64 },
+    Offset(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub start: Start,
+}
+
+impl PageQuery {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::validation([("limit", format!("must be between 1 and {MAX_LIMIT}"))]));
+        }
+        let start = match (&self.cursor, self.offset) {
+            (Some(cursor), _) => {
+                decode(cursor).ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not valid"))?
+            }
+            (None, Some(offset)) if offset < 0 => {
+                return Err(ApiError::validation([("offset", "must not be negative".to_owned())]));
+            }
+            (None, Some(offset)) => Start::Offset(offset),
+            (None, None) => Start::First,
+        };
+        Ok(PageRequest { limit, start })
+    }
+}
+
+impl PageRequest {
+    /// Rows to fetch: one more than the limit tells whether another page exists.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `request.fetch()` rows; `position` gives an item's keyset.
+    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, position: impl Fn(&T) -> (DateTime<Utc>, i64)) -> Self {
+        let more = rows.len() as i64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let next_cursor = match (more, request.start, rows.last()) {
+            (true, Start::Offset(offset), Some(_)) => Some(encode_offset(offset + request.limit)),
+            (true, _, Some(last)) => Some(encode(position(last))),
+            _ => None,
+        };
+        Self { items: rows, next_cursor }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+    }
+}
+
+fn encode((created_at, id): (DateTime<Utc>, i64)) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k:{}:{id}", created_at.timestamp_micros()))
+}
+
+fn encode_offset(offset: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+fn decode(cursor: &str) -> Option<Start> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let mut parts = text.split(':');
+    match (parts.next()?, parts.next(), parts.next(), parts.next()) {
+        ("k", Some(micros), Some(id), None) => Some(Start::After {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        }),
+        ("o", Some(offset), None, None) => Some(Start::Offset(offset.parse().ok().filter(|o: &i64| *o >= 0)?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(limit: Option<i64>, cursor: Option<&str>, offset: Option<i64>) -> PageQuery {
+        PageQuery { limit, cursor: cursor.map(str::to_owned), offset }
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(query(None, None, None).parse().unwrap(), PageRequest { limit: 20, start: Start::First });
+        assert!(query(Some(0), None, None).parse().is_err());
+        assert!(query(Some(101), None, None).parse().is_err());
+        assert!(query(None, None, Some(-1)).parse().is_err());
+        assert_eq!(query(None, Some("garbage!"), None).parse().unwrap_err().code, "invalid_cursor");
+    }
+
+    #[test]
+    fn keyset_cursor_round_trips() {
+        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap();
+        let rows: Vec<(DateTime<Utc>, i64)> = vec![(at, 3), (at, 2), (at, 1)];
+        let page = Page::from_rows(rows, &PageRequest { limit: 2, start: Start::First }, |r| *r);
+        assert_eq!(page.items.len(), 2);
+        let next = query(Some(2), page.next_cursor.as_deref(), None).parse().unwrap();
+        assert_eq!(next.start, Start::After { created_at: at, id: 2 });
+    }
+
+    #[test]
+    fn last_page_has_no_cursor_and_offsets_advance() {
+        let at = Utc::now();
+        let page = Page::from_rows(vec![(at, 1)], &PageRequest { limit: 2, start: Start::First }, |r| *r);
+        assert!(page.next_cursor.is_none());
+        let rows = vec![(at, 1), (at, 2), (at, 3)];
+        let page = Page::from_rows(rows, &PageRequest { limit: 2, start: Start::Offset(4) }, |r| *r);
+        let next = query(None, page.next_cursor.as_deref(), None).parse().unwrap();
+        assert_eq!(next.start, Start::Offset(6));
+    }
+}

@@ -1,0 +1,130 @@
+//! Admin actions on users. Each one is audited (actor, target, before, after, reason) and
+//! published, in the same transaction as the change.
+
+use crate::accounts::role_of;
+use crate::profiles;
+use crate::state::AppState;
+use crate::store::admin::{self, AuditEntry};
+use crate::store::users::{self, User};
+use chrono::{DateTime, Utc};
+use contracts::events::{self, Payload, UserBanned, UserRoleChanged, UserSuspended, UserUnbanned};
+use contracts::{Envelope, Role, topics};
+use diesel_async::AsyncConnection;
+use platform::outbox::{self, Destination};
+use platform::{ApiError, AuthUser};
+use serde_json::json;
+
+pub enum Action {
+    Ban { reason: Option<String> },
+    Unban,
+    Suspend { until: DateTime<Utc>, reason: Option<String> },
+    ChangeRole { role: Role },
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Ban { .. } => "ban",
+            Action::Unban => "unban",
+            Action::Suspend { .. } => "suspend",
+            Action::ChangeRole { .. } => "change_role",
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        match self {
+            Action::Ban { reason } | Action::Suspend { reason, .. } => reason.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn snapshot(user: &User) -> serde_json::Value {
+    json!({ "status": user.status, "role": user.role, "suspended_until": user.suspended_until })
+}
+
+fn proto_role(role: Role) -> i32 {
+    match role {
+        Role::Buyer => events::Role::Buyer as i32,
+        Role::Master => events::Role::Master as i32,
+        Role::Admin => events::Role::Admin as i32,
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> contracts::events::Timestamp {
+    contracts::events::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action) -> Result<User, ApiError> {
+    actor.require_role(&[Role::Admin])?;
+    if actor.id == target {
+        return Err(ApiError::unprocessable("self_administration", "admins cannot act on their own account"));
+    }
+    if let Action::Suspend { until, .. } = &action
+        && *until <= Utc::now()
+    {
+        return Err(ApiError::validation([("until", "must be in the future".to_owned())]));
+    }
+    let mut conn = state.db.get().await?;
+    let updated = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let before = users::find(conn, target).await.map_err(|e| match e {
+                diesel::result::Error::NotFound => ApiError::not_found("no such user"),
+                other => other.into(),
+            })?;
+            let reason = action.reason().map(str::to_owned);
+            let (after, payload): (User, Payload) = match &action {
+                Action::Ban { .. } => {
+                    let after = admin::set_status(conn, target, "banned", None, reason.as_deref()).await?;
+                    admin::revoke_all_refresh_tokens(conn, target).await?;
+                    let event =
+                        UserBanned { user_id: target, actor_id: actor.id, reason: reason.clone().unwrap_or_default() };
+                    (after, event.into())
+                }
+                Action::Unban => {
+                    let after = admin::set_status(conn, target, "active", None, None).await?;
+                    (after, UserUnbanned { user_id: target, actor_id: actor.id }.into())
+                }
+                Action::Suspend { until, .. } => {
+                    let after = admin::set_status(conn, target, "suspended", Some(*until), reason.as_deref()).await?;
+                    admin::revoke_all_refresh_tokens(conn, target).await?;
+                    let event = UserSuspended {
+                        user_id: target,
+                        actor_id: actor.id,
+                        reason: reason.clone().unwrap_or_default(),
+                        until: Some(timestamp(*until)),
+                    };
+                    (after, event.into())
+                }
+                Action::ChangeRole { role } => {
+                    let after = admin::set_role(conn, target, role.as_str()).await?;
+                    let event = UserRoleChanged {
+                        user_id: target,
+                        old_role: proto_role(role_of(&before)),
+                        new_role: proto_role(*role),
+                        actor_id: actor.id,
+                    };
+                    (after, event.into())
+                }
+            };
+            admin::audit(
+                conn,
+                AuditEntry {
+                    actor_id: actor.id,
+                    action: action.name(),
+                    target_id: target,
+                    before: snapshot(&before),
+                    after: snapshot(&after),
+                    reason: reason.as_deref(),
+                },
+            )
+            .await?;
+            let envelope = Envelope::new(crate::config::SERVICE, target, payload);
+            outbox::enqueue(conn, envelope, &Destination::kafka(topics::AUTH_USERS)).await?;
+            Ok(after)
+        })
+        .await?;
+    tracing::info!(actor = actor.id, target, action = action.name(), "admin action");
+    profiles::forget(state, &[target]).await;
+    Ok(updated)
+}

@@ -1,0 +1,174 @@
+//! Public profiles (cached in Redis for 10 minutes, dropped from the cache on every change),
+//! profile edits and avatars.
+
+use crate::accounts::{profile_event, role_of};
+use crate::state::AppState;
+use crate::store::profiles::{self, ProfileChanges};
+use crate::store::users::{self, User};
+use contracts::events::UserUpdated;
+use contracts::{Envelope, Role, topics};
+use deadpool_redis::redis::AsyncCommands;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use platform::ApiError;
+use platform::outbox::{self, Destination};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const CACHE_TTL_SECS: u64 = 600;
+pub const MAX_AVATAR_BYTES: usize = 5 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MasterStats {
+    pub rating: f64,
+    pub review_count: i32,
+    pub completed_orders: i32,
+}
+
+/// What anybody may see of a user: never the e-mail address or phone number.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicProfile {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub nickname: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+    pub region: Option<String>,
+    pub followers_count: i64,
+    pub following_count: i64,
+    /// Present for masters.
+    pub master: Option<MasterStats>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn cache_key(state: &AppState, id: i64) -> String {
+    state.redis.key(&format!("auth:profile:{id}"))
+}
+
+pub async fn forget(state: &AppState, ids: &[i64]) {
+    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, *id)).collect();
+    let deleted: Result<(), _> = match state.redis.get().await {
+        Ok(mut conn) => conn.del(keys).await,
+        Err(error) => return tracing::warn!(%error, "cannot drop cached profiles"),
+    };
+    if let Err(error) = deleted {
+        tracing::warn!(%error, "cannot drop cached profiles");
+    }
+}
+
+async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, ApiError> {
+    let user = users::find(conn, id).await.map_err(|e| match e {
+        diesel::result::Error::NotFound => ApiError::not_found("no such user"),
+        other => other.into(),
+    })?;
+    let (followers_count, following_count) = profiles::follow_counts(conn, id).await?;
+    let role = role_of(&user);
+    Ok(PublicProfile {
+        master: (role == Role::Master).then_some(MasterStats {
+            rating: user.rating,
+            review_count: user.review_count,
+            completed_orders: user.completed_orders,
+        }),
+        id: user.id,
+        username: user.username,
+        role,
+        first_name: user.first_name,
+        last_name: user.last_name,
+        nickname: user.nickname,
+        description: user.description,
+        avatar_url: user.avatar_url,
+        region: user.region,
+        followers_count,
+        following_count,
+        created_at: user.created_at,
+    })
+}
+
+/// A public profile, from the cache when it is there. A cache outage only costs speed.
+pub async fn public_profile(state: &AppState, id: i64) -> Result<PublicProfile, ApiError> {
+    let key = cache_key(state, id);
+    let mut redis = state.redis.get().await.ok();
+    if let Some(redis) = redis.as_mut()
+        && let Ok(Some(cached)) = redis.get::<_, Option<String>>(&key).await
+        && let Ok(profile) = serde_json::from_str(&cached)
+    {
+        return Ok(profile);
+    }
+    let mut conn = state.db.get().await?;
+    let profile = load(&mut conn, id).await?;
+    if let (Some(redis), Ok(json)) = (redis.as_mut(), serde_json::to_string(&profile)) {
+        let stored: Result<(), _> = redis.set_ex(&key, json, CACHE_TTL_SECS).await;
+        if let Err(error) = stored {
+            tracing::warn!(%error, "cannot cache a profile");
+        }
+    }
+    Ok(profile)
+}
+
+/// Applies `changes` and publishes `user.updated` in the same transaction.
+pub async fn update(state: &AppState, id: i64, changes: ProfileChanges) -> Result<User, ApiError> {
+    let mut conn = state.db.get().await?;
+    let user = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let user = profiles::update(conn, id, &changes).await?;
+            let changed_fields = changes.changed_fields();
+            if !changed_fields.is_empty() {
+                let event = UserUpdated { user: Some(profile_event(&user)), changed_fields };
+                outbox::enqueue(
+                    conn,
+                    Envelope::new(crate::config::SERVICE, id, event),
+                    &Destination::kafka(topics::AUTH_USERS),
+                )
+                .await?;
+            }
+            Ok(user)
+        })
+        .await?;
+    forget(state, &[id]).await;
+    Ok(user)
+}
+
+/// The image kinds accepted as avatars, recognised by their first bytes.
+pub fn image_extension(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xD8, 0xFF, ..] => Some("jpg"),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("png"),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("gif"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("webp"),
+        _ => None,
+    }
+}
+
+/// Stores an avatar image and points the profile at it.
+pub async fn set_avatar(state: &AppState, id: i64, image: bytes::Bytes) -> Result<String, ApiError> {
+    let extension = image_extension(&image).ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the avatar must be a JPEG, PNG, GIF or WebP image",
+        )
+    })?;
+    let path = object_store::path::Path::from(format!("avatars/{id}/{}.{extension}", uuid::Uuid::now_v7()));
+    object_store::ObjectStoreExt::put(state.storage.as_ref(), &path, image.into()).await.map_err(ApiError::internal)?;
+    let url = platform::storage::public_url(&state.storage_settings, &path);
+    update(state, id, ProfileChanges { avatar_url: Some(Some(url.clone())), ..Default::default() }).await?;
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::image_extension;
+
+    #[test]
+    fn images_are_recognised_by_content() {
+        assert_eq!(image_extension(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("jpg"));
+        assert_eq!(image_extension(b"\x89PNG\r\n\x1a\n...."), Some("png"));
+        assert_eq!(image_extension(b"GIF89a...."), Some("gif"));
+        assert_eq!(image_extension(b"RIFF\x10\0\0\0WEBPVP8 "), Some("webp"));
+        assert_eq!(image_extension(b"<svg xmlns=..."), None);
+        assert_eq!(image_extension(b"MZ\x90\0 pretending.png"), None);
+        assert_eq!(image_extension(b""), None);
+    }
+}

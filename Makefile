@@ -21,6 +21,7 @@ test: infra
 bench: infra
 	$(CARGO) build --release -p platform --bins
 	$(CARGO) bench -p platform --bench platform
+	$(CARGO) bench -p auth --bench auth
 
 ## Formatting and clippy with warnings as errors.
 lint:

@@ -11,6 +11,21 @@ pub use generated::envelope::Payload;
 pub use generated::*;
 pub use prost_types::Timestamp;
 
+impl From<crate::Role> for generated::Role {
+    fn from(role: crate::Role) -> Self {
+        match role {
+            crate::Role::Buyer => generated::Role::Buyer,
+            crate::Role::Master => generated::Role::Master,
+            crate::Role::Admin => generated::Role::Admin,
+        }
+    }
+}
+
+/// A protobuf timestamp of a moment.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
+    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
 /// A payload message that can travel in an [`Envelope`]; `TYPE` is its dotted event name.
 pub trait EventPayload: Into<Payload> {
     const TYPE: &'static str;
@@ -119,14 +134,10 @@ impl Envelope {
     /// A new envelope with a fresh UUIDv7 id, stamped now.
     pub fn new(producer: &str, aggregate_id: impl ToString, payload: impl Into<Payload>) -> Self {
         let payload = payload.into();
-        let now = chrono::Utc::now();
         Envelope {
             id: uuid::Uuid::now_v7().to_string(),
             r#type: payload.event_type().to_owned(),
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: now.timestamp(),
-                nanos: now.timestamp_subsec_nanos() as i32,
-            }),
+            occurred_at: Some(timestamp(chrono::Utc::now())),
             aggregate_id: aggregate_id.to_string(),
             producer: producer.to_owned(),
             traceparent: String::new(),

@@ -6,7 +6,8 @@
 use crate::config::Settings;
 use crate::health::Health;
 use crate::http::{self, metrics::Metrics};
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -53,6 +54,7 @@ impl Application {
                 .app_data(http::json_config(json_limit))
                 .app_data(http::query_config())
                 .app_data(http::path_config())
+                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, http::method_not_allowed))
                 .wrap(http::security_headers(hsts))
                 .wrap(from_fn(http::middleware::observe))
                 .configure(http::ops::configure)

@@ -27,8 +27,9 @@ pub enum AuthError {
     Expired,
     #[error("the access token has been revoked")]
     Revoked,
-    #[error("signing keys are unavailable: {0}")]
-    KeysUnavailable(String),
+    /// The JWKS endpoint or the revocation list cannot be reached.
+    #[error("tokens cannot be verified right now: {0}")]
+    Unavailable(String),
 }
 
 impl From<AuthError> for ApiError {
@@ -39,7 +40,10 @@ impl From<AuthError> for ApiError {
             AuthError::Invalid => ApiError::unauthorized("invalid_token", message),
             AuthError::Expired => ApiError::unauthorized("token_expired", message),
             AuthError::Revoked => ApiError::unauthorized("token_revoked", message),
-            AuthError::KeysUnavailable(_) => ApiError::unavailable("cannot verify tokens right now"),
+            AuthError::Unavailable(cause) => {
+                tracing::warn!(%cause, "token verification unavailable");
+                ApiError::unavailable("cannot verify tokens right now")
+            }
         }
     }
 }
@@ -67,8 +71,8 @@ impl KeySource {
                     .send()
                     .await
                     .and_then(|r| r.error_for_status())
-                    .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
-                response.json().await.map_err(|e| AuthError::KeysUnavailable(e.to_string()))
+                    .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+                response.json().await.map_err(|e| AuthError::Unavailable(e.to_string()))
             }
         }
     }
@@ -161,12 +165,12 @@ impl TokenVerifier {
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, AuthError> {
         let Some(pool) = &self.revocations else { return Ok(false) };
-        let mut conn = pool.get().await.map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
+        let mut conn = pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
         deadpool_redis::redis::cmd("EXISTS")
             .arg(pool.key(&contracts::revoked_jti_key(jti)))
             .query_async(&mut conn)
             .await
-            .map_err(|e| AuthError::KeysUnavailable(e.to_string()))
+            .map_err(|e| AuthError::Unavailable(e.to_string()))
     }
 }
 

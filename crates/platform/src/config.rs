@@ -348,13 +348,11 @@ pub struct OutboxSettings {
     /// A claimed row is retried by another relay if not marked sent within this time.
     pub lease_secs: u64,
     pub max_backoff_ms: u64,
-    /// Sent rows are kept this long for inspection, then deleted.
-    pub retention_hours: u64,
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
-        Self { batch_size: 500, poll_interval_ms: 1_000, lease_secs: 30, max_backoff_ms: 30_000, retention_hours: 72 }
+        Self { batch_size: 500, poll_interval_ms: 1_000, lease_secs: 30, max_backoff_ms: 30_000 }
     }
 }
 

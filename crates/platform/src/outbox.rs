@@ -147,7 +147,6 @@ impl OutboxRelay {
         ));
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(self.settings.max_backoff_ms));
-        let mut last_purge = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
             let pause = match self.relay_batch().await {
                 Ok(n) if n as i64 >= self.settings.batch_size => {
@@ -164,12 +163,6 @@ impl OutboxRelay {
                     pause
                 }
             };
-            if last_purge.elapsed() > Duration::from_secs(600) {
-                last_purge = tokio::time::Instant::now();
-                if let Err(error) = self.purge_sent().await {
-                    tracing::warn!(%error, "outbox purge failed");
-                }
-            }
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
@@ -220,7 +213,7 @@ impl OutboxRelay {
             "UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
              WHERE seq IN (
                  SELECT seq FROM outbox
-                 WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                 WHERE locked_until IS NULL OR locked_until < now()
                  ORDER BY seq LIMIT $1
                  FOR UPDATE SKIP LOCKED)
              RETURNING seq, event_id, event_type, aggregate_id, kafka_topic, nats_subject, payload, traceparent",
@@ -313,13 +306,11 @@ impl OutboxRelay {
     async fn mark(&self, sent: &[i64], failed: &[(i64, String)]) -> Result<(), RelayError> {
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
         if !sent.is_empty() {
-            diesel::sql_query(
-                "UPDATE outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE seq = ANY($1)",
-            )
-            .bind::<Array<BigInt>, _>(sent)
-            .execute(&mut conn)
-            .await
-            .map_err(|e| RelayError::Database(e.to_string()))?;
+            diesel::sql_query("DELETE FROM outbox WHERE seq = ANY($1)")
+                .bind::<Array<BigInt>, _>(sent)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| RelayError::Database(e.to_string()))?;
         }
         if !failed.is_empty() {
             let seqs: Vec<i64> = failed.iter().map(|(seq, _)| *seq).collect();
@@ -332,15 +323,6 @@ impl OutboxRelay {
         }
         Ok(())
     }
-
-    async fn purge_sent(&self) -> Result<usize, RelayError> {
-        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
-        diesel::sql_query("DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => $1)")
-            .bind::<diesel::sql_types::Integer, _>(self.settings.retention_hours as i32)
-            .execute(&mut conn)
-            .await
-            .map_err(|e| RelayError::Database(e.to_string()))
-    }
 }
 
 /// Number of events not yet published (for health details and tests).
@@ -350,8 +332,7 @@ pub async fn pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let count: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get_result(conn).await?;
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox").get_result(conn).await?;
     Ok(count.n)
 }
 

@@ -13,6 +13,8 @@ CREATE TABLE users (
     description       TEXT,
     avatar_url        TEXT,
     region            TEXT,
+    experience_years  INTEGER     NOT NULL DEFAULT 0 CHECK (experience_years BETWEEN 0 AND 80),
+    last_login_at     TIMESTAMPTZ,
     -- Master statistics, kept by the marketplace service (master.stats_changed).
     rating            DOUBLE PRECISION NOT NULL DEFAULT 0,
     review_count      INTEGER     NOT NULL DEFAULT 0,

@@ -39,19 +39,11 @@ pub fn role_of(user: &User) -> Role {
     user.role.parse().unwrap_or(Role::Buyer)
 }
 
-fn proto_role(role: Role) -> i32 {
-    match role {
-        Role::Buyer => events::Role::Buyer as i32,
-        Role::Master => events::Role::Master as i32,
-        Role::Admin => events::Role::Admin as i32,
-    }
-}
-
 pub fn profile_event(user: &User) -> UserProfile {
     UserProfile {
         user_id: user.id,
         username: user.username.clone(),
-        role: proto_role(role_of(user)),
+        role: events::Role::from(role_of(user)) as i32,
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         avatar_url: user.avatar_url.clone(),
@@ -111,14 +103,10 @@ async fn issue_code(conn: &mut AsyncPgConnection, user_id: i64, identity: &Ident
         destination: identity.as_str().to_owned(),
         code,
         locale: "ru".to_owned(),
-        expires_at: Some(prost_timestamp(expires_at)),
+        expires_at: Some(events::timestamp(expires_at)),
     };
     outbox::enqueue(conn, Envelope::new(PRODUCER, user_id, event), &Destination::kafka(topics::AUTH_VERIFICATIONS))
         .await
-}
-
-fn prost_timestamp(at: chrono::DateTime<Utc>) -> contracts::events::Timestamp {
-    contracts::events::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
 /// Creates a refresh token (a new family unless one is given) and an access token.
@@ -252,7 +240,11 @@ pub async fn login(
     };
     ensure_may_sign_in(&user)?;
     throttle::clear(&state.redis, &account_key).await?;
-    conn.transaction::<_, ApiError, _>(async |conn| open_session(conn, state, user, None).await).await
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        users::record_login(conn, user.id).await?;
+        open_session(conn, state, user, None).await
+    })
+    .await
 }
 
 /// Banned users may not sign in; suspended ones not until their suspension ends.

@@ -43,18 +43,6 @@ fn snapshot(user: &User) -> serde_json::Value {
     json!({ "status": user.status, "role": user.role, "suspended_until": user.suspended_until })
 }
 
-fn proto_role(role: Role) -> i32 {
-    match role {
-        Role::Buyer => events::Role::Buyer as i32,
-        Role::Master => events::Role::Master as i32,
-        Role::Admin => events::Role::Admin as i32,
-    }
-}
-
-fn timestamp(at: DateTime<Utc>) -> contracts::events::Timestamp {
-    contracts::events::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
-
 pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action) -> Result<User, ApiError> {
     actor.require_role(&[Role::Admin])?;
     if actor.id == target {
@@ -92,7 +80,7 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
                         user_id: target,
                         actor_id: actor.id,
                         reason: reason.clone().unwrap_or_default(),
-                        until: Some(timestamp(*until)),
+                        until: Some(events::timestamp(*until)),
                     };
                     (after, event.into())
                 }
@@ -100,8 +88,8 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
                     let after = admin::set_role(conn, target, role.as_str()).await?;
                     let event = UserRoleChanged {
                         user_id: target,
-                        old_role: proto_role(role_of(&before)),
-                        new_role: proto_role(*role),
+                        old_role: events::Role::from(role_of(&before)) as i32,
+                        new_role: events::Role::from(*role) as i32,
                         actor_id: actor.id,
                     };
                     (after, event.into())

@@ -32,6 +32,8 @@ pub struct AuthSettings {
     pub login_failure_window_secs: u64,
     /// `Secure` cookies; off only for plain-HTTP local development.
     pub secure_cookies: bool,
+    /// How long public profiles stay in Redis; 0 turns the cache off.
+    pub profile_cache_secs: u64,
 }
 
 impl Default for AuthSettings {
@@ -47,6 +49,7 @@ impl Default for AuthSettings {
             login_max_failures_per_ip: 50,
             login_failure_window_secs: 15 * 60,
             secure_cookies: true,
+            profile_cache_secs: 600,
         }
     }
 }

@@ -80,7 +80,9 @@ fn generate_key(dir: &Path) -> anyhow::Result<()> {
     let pem = key.to_pkcs8_pem(LineEnding::LF)?;
     let kid = format!("dev-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
     let path = dir.join(format!("{kid}.pem"));
-    std::fs::write(&path, pem.as_bytes())?;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?.write_all(pem.as_bytes())?;
     tracing::warn!(path = %path.display(), "generated a development signing key");
     Ok(())
 }

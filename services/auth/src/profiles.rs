@@ -14,11 +14,11 @@ use platform::outbox::{self, Destination};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-const CACHE_TTL_SECS: u64 = 600;
 pub const MAX_AVATAR_BYTES: usize = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MasterStats {
+    pub experience_years: i32,
     pub rating: f64,
     pub review_count: i32,
     pub completed_orders: i32,
@@ -67,6 +67,7 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, Ap
     let role = role_of(&user);
     Ok(PublicProfile {
         master: (role == Role::Master).then_some(MasterStats {
+            experience_years: user.experience_years,
             rating: user.rating,
             review_count: user.review_count,
             completed_orders: user.completed_orders,
@@ -88,6 +89,10 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, Ap
 
 /// A public profile, from the cache when it is there. A cache outage only costs speed.
 pub async fn public_profile(state: &AppState, id: i64) -> Result<PublicProfile, ApiError> {
+    let ttl = state.settings.profile_cache_secs;
+    if ttl == 0 {
+        return load(&mut *state.db.get().await?, id).await;
+    }
     let key = cache_key(state, id);
     let mut redis = state.redis.get().await.ok();
     if let Some(redis) = redis.as_mut()
@@ -99,7 +104,7 @@ pub async fn public_profile(state: &AppState, id: i64) -> Result<PublicProfile, 
     let mut conn = state.db.get().await?;
     let profile = load(&mut conn, id).await?;
     if let (Some(redis), Ok(json)) = (redis.as_mut(), serde_json::to_string(&profile)) {
-        let stored: Result<(), _> = redis.set_ex(&key, json, CACHE_TTL_SECS).await;
+        let stored: Result<(), _> = redis.set_ex(&key, json, ttl).await;
         if let Err(error) = stored {
             tracing::warn!(%error, "cannot cache a profile");
         }

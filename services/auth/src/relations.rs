@@ -45,17 +45,19 @@ pub async fn follow(state: &AppState, follower: i64, followee: i64) -> Result<()
     Ok(())
 }
 
+/// Ends a follow if there is one, with its event.
+async fn end_follow(conn: &mut AsyncPgConnection, follower: i64, followee: i64) -> diesel::QueryResult<()> {
+    if relations::unfollow(conn, follower, followee).await? {
+        let event = SubscriptionDeleted { follower_id: follower, followee_id: followee };
+        let to = Destination::kafka(topics::AUTH_SUBSCRIPTIONS);
+        outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, followee, event), &to).await?;
+    }
+    Ok(())
+}
+
 pub async fn unfollow(state: &AppState, follower: i64, followee: i64) -> Result<(), ApiError> {
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        if relations::unfollow(conn, follower, followee).await? {
-            let event = SubscriptionDeleted { follower_id: follower, followee_id: followee };
-            let to = Destination::kafka(topics::AUTH_SUBSCRIPTIONS);
-            outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, followee, event), &to).await?;
-        }
-        Ok(())
-    })
-    .await?;
+    conn.transaction::<_, ApiError, _>(async |conn| Ok(end_follow(conn, follower, followee).await?)).await?;
     profiles::forget(state, &[follower, followee]).await;
     Ok(())
 }
@@ -70,13 +72,8 @@ pub async fn block(state: &AppState, blocker: i64, blocked: i64) -> Result<(), A
             let to = Destination::kafka(topics::AUTH_USERS);
             let event = UserBlocked { blocker_id: blocker, blocked_id: blocked };
             outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, blocker, event), &to).await?;
-            for (follower, followee) in [(blocker, blocked), (blocked, blocker)] {
-                if relations::unfollow(conn, follower, followee).await? {
-                    let event = SubscriptionDeleted { follower_id: follower, followee_id: followee };
-                    let to = Destination::kafka(topics::AUTH_SUBSCRIPTIONS);
-                    outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, followee, event), &to).await?;
-                }
-            }
+            end_follow(conn, blocker, blocked).await?;
+            end_follow(conn, blocked, blocker).await?;
         }
         Ok(())
     })

@@ -6,9 +6,10 @@ pub mod middleware;
 pub mod ops;
 
 use crate::error::ApiError;
+use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Security headers of the seed, on every answer.
@@ -51,8 +52,17 @@ pub fn path_config() -> web::PathConfig {
         .error_handler(|error: PathError, _| ApiError::not_found(format!("no such resource: {error}")).into())
 }
 
-/// Unknown routes answer 404 in the error shape (and 405 for a known path with another method).
+/// Unknown routes answer 404 in the error shape.
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
     ApiError::not_found(format!("no route for {} {}", request.method(), request.path())).error_response()
+}
+
+/// A known path called with another method: 405 in the error shape instead of an empty body.
+pub fn method_not_allowed<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    use actix_web::ResponseError;
+    let (request, _) = response.into_parts();
+    let message = format!("{} is not allowed on {}", request.method(), request.path());
+    let answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, answer).map_into_right_body()))
 }

@@ -24,7 +24,8 @@ async fn app() -> (TestApp, TestSchema) {
     let mut settings = testkit::settings(&schema, &unique_prefix());
     settings.http.json_limit_bytes = 1024;
     let app = spawn_app(&settings, no_dependencies(), |cfg| {
-        cfg.route("/items/{id}", web::get().to(get_item)).route("/items", web::post().to(create_item));
+        cfg.service(web::resource("/items/{id}").route(web::get().to(get_item)))
+            .route("/items", web::post().to(create_item));
     })
     .await;
     (app, schema)
@@ -42,6 +43,8 @@ async fn unknown_routes_and_bad_paths_are_404_in_the_error_shape() {
     let client = client();
     assert_eq!(error_code(client.get(app.url("/nowhere")).send().await.unwrap()).await, (404, "not_found".into()));
     assert_eq!(error_code(client.get(app.url("/items/abc")).send().await.unwrap()).await, (404, "not_found".into()));
+    let wrong_method = client.delete(app.url("/items/1")).send().await.unwrap();
+    assert_eq!(error_code(wrong_method).await, (405, "method_not_allowed".into()));
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@ pub struct OwnProfile {
     pub description: Option<String>,
     pub avatar_url: Option<String>,
     pub region: Option<String>,
+    pub experience_years: i32,
     pub email_verified: bool,
     pub phone_verified: bool,
     pub created_at: DateTime<Utc>,
@@ -50,6 +51,7 @@ impl From<User> for OwnProfile {
             description: user.description,
             avatar_url: user.avatar_url,
             region: user.region,
+            experience_years: user.experience_years,
             email_verified: user.email_verified_at.is_some(),
             phone_verified: user.phone_verified_at.is_some(),
             created_at: user.created_at,
@@ -76,6 +78,8 @@ pub struct UpdateProfile {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub region: Option<Option<String>>,
+    /// Masters' years of experience, 0 to 80.
+    pub experience_years: Option<i32>,
     /// Only `null` (remove the avatar); new avatars go through `POST /users/me/avatar`.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -101,7 +105,11 @@ impl UpdateProfile {
             description: check("description", self.description, 1000),
             region: check("region", self.region, 64),
             avatar_url: None,
+            experience_years: self.experience_years,
         };
+        if self.experience_years.is_some_and(|years| !(0..=80).contains(&years)) {
+            problems.push(("experience_years", "must be between 0 and 80".to_owned()));
+        }
         if matches!(self.avatar_url, Some(Some(_))) {
             problems.push(("avatar_url", "upload avatars with POST /api/v2/users/me/avatar; only null clears".into()));
         }

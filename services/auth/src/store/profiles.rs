@@ -16,6 +16,7 @@ pub struct ProfileChanges {
     pub description: Option<Option<String>>,
     pub region: Option<Option<String>>,
     pub avatar_url: Option<Option<String>>,
+    pub experience_years: Option<i32>,
 }
 
 impl ProfileChanges {
@@ -27,6 +28,7 @@ impl ProfileChanges {
             ("description", self.description.is_some()),
             ("region", self.region.is_some()),
             ("avatar_url", self.avatar_url.is_some()),
+            ("experience_years", self.experience_years.is_some()),
         ]
         .into_iter()
         .filter(|(_, changed)| *changed)

@@ -14,6 +14,8 @@ diesel::table! {
         description -> Nullable<Text>,
         avatar_url -> Nullable<Text>,
         region -> Nullable<Text>,
+        experience_years -> Integer,
+        last_login_at -> Nullable<Timestamptz>,
         rating -> Double,
         review_count -> Integer,
         completed_orders -> Integer,

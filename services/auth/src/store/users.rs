@@ -25,6 +25,8 @@ pub struct User {
     pub description: Option<String>,
     pub avatar_url: Option<String>,
     pub region: Option<String>,
+    pub experience_years: i32,
+    pub last_login_at: Option<DateTime<Utc>>,
     pub rating: f64,
     pub review_count: i32,
     pub completed_orders: i32,
@@ -88,6 +90,10 @@ pub async fn find_by_identity(conn: &mut AsyncPgConnection, identity: &Identity)
         Identity::Phone(phone) => query.filter(users::phone.eq(phone.clone())),
     };
     query.first(conn).await.optional()
+}
+
+pub async fn record_login(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id)).set(users::last_login_at.eq(diesel::dsl::now)).execute(conn).await.map(drop)
 }
 
 pub async fn mark_verified(conn: &mut AsyncPgConnection, id: i64, channel: &str) -> QueryResult<()> {

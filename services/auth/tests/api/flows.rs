@@ -123,3 +123,38 @@ async fn two_racing_registrations_of_one_phone_make_one_account() {
     assert_eq!(error_code(&conflict), "already_registered");
     assert_eq!(conflict["error"]["details"]["field"], "email_or_phone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route() {
+    let auth = TestAuth::start().await;
+    let (status, doc) = auth.get("/api/v2/auth/openapi.json", "").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v2/auth/register",
+        "/api/v2/auth/login",
+        "/api/v2/auth/verify-sms",
+        "/api/v2/auth/verify-email",
+        "/api/v2/auth/send-code",
+        "/api/v2/auth/refresh",
+        "/api/v2/auth/logout",
+        "/api/v2/users/me",
+        "/api/v2/users/me/avatar",
+        "/api/v2/users/me/blocks",
+        "/api/v2/users/{id}",
+        "/api/v2/users/{id}/block",
+        "/api/v2/subscriptions/my",
+        "/api/v2/subscriptions/{user_id}",
+        "/api/v2/admin/users",
+        "/api/v2/admin/users/{id}/ban",
+        "/api/v2/admin/users/{id}/unban",
+        "/api/v2/admin/users/{id}/suspend",
+        "/api/v2/admin/users/{id}/role",
+        "/api/v2/admin/users/{id}/audit",
+        "/api/v2/search/users",
+        "/.well-known/jwks.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} is missing from the OpenAPI document");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

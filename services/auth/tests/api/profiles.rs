@@ -11,7 +11,10 @@ async fn partial_updates_change_only_what_is_sent_and_null_clears() {
     let (status, me) = auth.put("/api/v2/users/me", &token, body).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!((me["first_name"].as_str(), me["region"].as_str()), (Some("Ерлан"), Some("Алматы")));
-    let (_, me) = auth.put("/api/v2/users/me", &token, json!({ "region": null, "nickname": "erlan" })).await;
+    let (_, me) = auth
+        .put("/api/v2/users/me", &token, json!({ "region": null, "nickname": "erlan", "experience_years": 12 }))
+        .await;
+    assert_eq!(me["experience_years"], 12);
     assert_eq!(me["region"], serde_json::Value::Null, "null clears");
     assert_eq!(me["first_name"], "Ерлан", "absent stays");
     assert_eq!(me["nickname"], "erlan");
@@ -26,6 +29,8 @@ async fn bad_updates_are_rejected_and_change_nothing() {
         auth.put("/api/v2/users/me", &token, json!({ "first_name": too_long, "region": "Астана" })).await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"));
     assert!(body["error"]["details"]["fields"]["first_name"].is_string());
+    let (status, body) = auth.put("/api/v2/users/me", &token, json!({ "experience_years": 200 })).await;
+    assert_eq!((status, error_code(&body)), (400, "validation_failed"));
     let (status, body) = auth.put("/api/v2/users/me", &token, json!({ "email": "new@mail.kz" })).await;
     assert_eq!((status, error_code(&body)), (400, "invalid_json"), "unknown fields (e-mail, role …) are refused");
     let (status, body) = auth.put("/api/v2/users/me", &token, json!({ "avatar_url": "http://evil/x.png" })).await;

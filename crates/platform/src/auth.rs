@@ -193,10 +193,6 @@ impl AuthUser {
             Err(ApiError::forbidden(format!("this action is for {}", role_list(roles))))
         }
     }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
 }
 
 fn role_list(roles: &[Role]) -> String {
@@ -233,24 +229,6 @@ impl FromRequest for AuthUser {
             tracing::Span::current().record("user_id", user.id);
             Ok(user)
         })
-    }
-}
-
-/// For routes open to everybody that behave differently for a signed-in caller.
-/// A present but bad token is still rejected.
-#[derive(Debug, Clone)]
-pub struct MaybeAuthUser(pub Option<AuthUser>);
-
-impl FromRequest for MaybeAuthUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if bearer_token(request).is_none() {
-            return Box::pin(async { Ok(MaybeAuthUser(None)) });
-        }
-        let user = AuthUser::from_request(request, payload);
-        Box::pin(async move { user.await.map(|u| MaybeAuthUser(Some(u))) })
     }
 }
 

@@ -10,16 +10,48 @@ use contracts::Envelope;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
-use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Message, Offset};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-const QUIET_AFTER_TROUBLE: Duration = Duration::from_secs(5);
+/// How long the stream may be silent before the consumer checks that it is not stuck.
+const QUIET: Duration = Duration::from_secs(5);
+const REJOIN_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Whether a quiet consumer is stuck: assigned nothing after broker trouble, or behind the
+/// end of a partition it is assigned.
+async fn stuck(consumer: &Arc<StreamConsumer>, had_trouble: bool) -> bool {
+    let consumer = consumer.clone();
+    tokio::task::spawn_blocking(move || {
+        let Ok(assignment) = consumer.assignment() else { return false };
+        if assignment.count() == 0 {
+            return had_trouble;
+        }
+        let positions = consumer.position().unwrap_or(assignment);
+        let committed = consumer.committed(Duration::from_secs(2)).ok();
+        positions.elements().iter().any(|partition| {
+            let next = match partition.offset() {
+                Offset::Offset(next) => next,
+                _ => committed
+                    .as_ref()
+                    .and_then(|c| c.find_partition(partition.topic(), partition.partition()))
+                    .and_then(|p| p.offset().to_raw())
+                    .unwrap_or(0)
+                    .max(0),
+            };
+            consumer
+                .fetch_watermarks(partition.topic(), partition.partition(), Duration::from_secs(2))
+                .is_ok_and(|(_, high)| high > next)
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
 
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
@@ -63,33 +95,34 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
         crate::kafka::ensure_topics(&self.settings, &all).await?;
         let dlq_producer = crate::kafka::producer(&self.settings)?;
-        let mut consumer = self.subscribe()?;
-        // Set after a broker error; if the stream then stays silent, the consumer is rebuilt,
-        // because a consumer can stay stuck in its group after the broker restarted.
-        let mut troubled = false;
+        let mut consumer = Arc::new(self.subscribe()?);
+        // A consumer can stay stuck in its group after the broker restarted: assigned nothing,
+        // or fetching nothing while its partitions have messages. When the stream is quiet,
+        // that is checked, and a stuck consumer is rebuilt (at most every REJOIN_INTERVAL).
+        let mut had_trouble = false;
+        let mut last_join = Instant::now();
         loop {
             let received = tokio::select! {
-                received = tokio::time::timeout(QUIET_AFTER_TROUBLE, consumer.recv()) => received,
+                received = tokio::time::timeout(QUIET, consumer.recv()) => received,
                 _ = shutdown.cancelled() => break,
             };
             match received {
                 Ok(Ok(message)) => {
-                    troubled = false;
                     self.process(&message, &dlq_producer).await;
                     if let Err(error) = consumer.store_offset_from_message(&message) {
                         tracing::warn!(%error, "cannot store offset");
                     }
                 }
                 Ok(Err(error)) => {
-                    troubled = true;
+                    had_trouble = true;
                     tracing::warn!(%error, group = %self.group, "kafka receive failed");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(_quiet) if troubled => {
-                    tracing::info!(group = %self.group, "rejoining the consumer group after broker trouble");
+                Err(_quiet) if last_join.elapsed() >= REJOIN_INTERVAL && stuck(&consumer, had_trouble).await => {
+                    tracing::info!(group = %self.group, "rejoining the consumer group: no progress while messages wait");
                     let _ = consumer.commit_consumer_state(CommitMode::Sync);
-                    consumer = self.subscribe()?;
-                    troubled = false;
+                    consumer = Arc::new(self.subscribe()?);
+                    last_join = Instant::now();
                 }
                 Err(_quiet) => {}
             }

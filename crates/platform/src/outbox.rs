@@ -1,5 +1,5 @@
 //! Transactional outbox: [`enqueue`] writes an event in the caller's transaction;
-//! [`OutboxRelay`] publishes unsent rows to Kafka and/or NATS and marks them sent.
+//! [`OutboxRelay`] publishes the rows to Kafka and/or NATS and deletes those it sent.
 //!
 //! Rows are claimed with a short lease (`FOR UPDATE SKIP LOCKED` inside a tiny transaction), so
 //! no row lock is held across a network call and several replicas can relay side by side.
@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use prost::Message;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -39,11 +40,6 @@ impl Destination {
 
     pub fn nats(subject: impl Into<String>) -> Self {
         Self { kafka_topic: None, nats_subject: Some(subject.into()) }
-    }
-
-    pub fn and_nats(mut self, subject: impl Into<String>) -> Self {
-        self.nats_subject = Some(subject.into());
-        self
     }
 }
 
@@ -93,7 +89,34 @@ struct ClaimedRow {
     traceparent: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// What became of a published batch.
+struct Settlement {
+    sent: Vec<i64>,
+    failed: Vec<(i64, String)>,
+}
+
+impl Settlement {
+    fn of(rows: &[ClaimedRow], outcomes: Vec<Result<(), String>>) -> Self {
+        let (mut sent, mut failed) = (Vec::new(), Vec::new());
+        for (row, outcome) in rows.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => sent.push(row.seq),
+                Err(error) => failed.push((row.seq, error)),
+            }
+        }
+        Self { sent, failed }
+    }
+
+    fn failure(&self) -> Option<RelayError> {
+        <[_]>::first(&self.failed).map(|(_, cause)| RelayError::Publish {
+            failed: self.failed.len(),
+            total: self.failed.len() + self.sent.len(),
+            cause: cause.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RelayError {
     #[error("database: {0}")]
     Database(String),
@@ -148,11 +171,7 @@ impl OutboxRelay {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(self.settings.max_backoff_ms));
         while !shutdown.is_cancelled() {
-            let pause = match self.relay_batch().await {
-                Ok(n) if n as i64 >= self.settings.batch_size => {
-                    backoff.reset();
-                    continue;
-                }
+            let pause = match self.drain().await {
                 Ok(_) => {
                     backoff.reset();
                     poll
@@ -177,34 +196,61 @@ impl OutboxRelay {
 
     /// Relays until the outbox is empty or `deadline` passes.
     pub async fn flush(&self, deadline: Duration) -> Result<(), RelayError> {
-        tokio::time::timeout(deadline, async {
-            loop {
-                if self.relay_batch().await? == 0 {
-                    return Ok(());
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| Err(RelayError::Database("flush deadline passed".into())))
+        tokio::time::timeout(deadline, self.drain())
+            .await
+            .unwrap_or_else(|_| Err(RelayError::Database("flush deadline passed".into())))
+            .map(drop)
     }
 
-    /// Claims, publishes and marks one batch; returns how many rows it claimed.
-    pub async fn relay_batch(&self) -> Result<usize, RelayError> {
-        let rows = self.claim().await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let outcomes = self.publish(&rows).await;
-        let sent: Vec<i64> = rows.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(r, _)| r.seq).collect();
-        let failed: Vec<(i64, String)> =
-            rows.iter().zip(outcomes).filter_map(|(r, o)| o.err().map(|e| (r.seq, e))).collect();
-        self.mark(&sent, &failed).await?;
-        match <[_]>::first(&failed) {
-            None => Ok(rows.len()),
-            Some((_, cause)) => {
-                Err(RelayError::Publish { failed: failed.len(), total: rows.len(), cause: cause.clone() })
+    /// Relays until the outbox is empty and returns how many events it sent. Batches overlap:
+    /// while the brokers acknowledge batch N, batch N-1 is deleted and batch N+1 claimed.
+    /// Batches are handed to the brokers in order, so per-key order holds.
+    pub async fn drain(&self) -> Result<usize, RelayError> {
+        let mut relayed = 0;
+        let mut batch = self.claim().await?;
+        let mut unsettled: Option<Settlement> = None;
+        while !batch.is_empty() {
+            let acknowledged = self.start_publish(&batch).await;
+            let previous = unsettled.take();
+            let settle_previous = async {
+                match &previous {
+                    Some(settlement) => self.settle(settlement).await,
+                    None => Ok(()),
+                }
+            };
+            let (outcomes, next, settled) = tokio::join!(acknowledged, self.claim(), settle_previous);
+            let settlement = Settlement::of(&batch, outcomes);
+            relayed += settlement.sent.len();
+            let problem = settled.err().or_else(|| settlement.failure()).or_else(|| next.as_ref().err().cloned());
+            if let Some(problem) = problem {
+                self.settle(&settlement).await?;
+                if let Ok(next) = &next {
+                    self.release(next).await?;
+                }
+                return Err(problem);
             }
+            unsettled = Some(settlement);
+            batch = next?;
         }
+        if let Some(settlement) = unsettled {
+            self.settle(&settlement).await?;
+        }
+        Ok(relayed)
+    }
+
+    /// Gives claimed rows back without publishing them.
+    async fn release(&self, rows: &[ClaimedRow]) -> Result<(), RelayError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
+        diesel::sql_query("UPDATE outbox SET locked_until = NULL WHERE seq = ANY($1)")
+            .bind::<Array<BigInt>, _>(seqs)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| RelayError::Database(e.to_string()))
     }
 
     async fn claim(&self) -> Result<Vec<ClaimedRow>, RelayError> {
@@ -229,18 +275,24 @@ impl OutboxRelay {
         .map_err(|e| RelayError::Database(e.to_string()))
     }
 
-    /// Publishes every row concurrently; one outcome per row, in order.
-    async fn publish(&self, rows: &[ClaimedRow]) -> Vec<Result<(), String>> {
-        let kafka = futures_util::future::join_all(rows.iter().map(|row| self.publish_kafka(row)));
-        let nats = self.publish_nats(rows);
-        let (kafka, nats) = tokio::join!(kafka, nats);
-        kafka.into_iter().zip(nats).map(|(k, n)| k.and(n)).collect()
+    /// Hands every row to its brokers, in order, and returns the wait for their
+    /// acknowledgements: one outcome per row.
+    async fn start_publish(&self, rows: &[ClaimedRow]) -> impl Future<Output = Vec<Result<(), String>>> + use<'_> {
+        let kafka: Vec<_> = rows.iter().map(|row| self.enqueue_kafka(row)).collect();
+        let nats = self.publish_nats(rows).await;
+        async move {
+            let kafka = futures_util::future::join_all(kafka).await;
+            let nats = nats.await;
+            kafka.into_iter().zip(nats).map(|(k, n)| k.and(n)).collect()
+        }
     }
 
-    async fn publish_kafka(&self, row: &ClaimedRow) -> Result<(), String> {
-        let Some(logical_topic) = &row.kafka_topic else { return Ok(()) };
+    /// Enqueues the row in the producer now (keeping order); the future resolves on delivery.
+    fn enqueue_kafka(&self, row: &ClaimedRow) -> BoxFuture<'static, Result<(), String>> {
+        let Some(logical_topic) = &row.kafka_topic else { return Box::pin(std::future::ready(Ok(()))) };
         let Some((producer, settings)) = &self.kafka else {
-            return Err("the event is for Kafka but this relay has no Kafka producer".into());
+            let error = "the event is for Kafka but this relay has no Kafka producer".to_owned();
+            return Box::pin(std::future::ready(Err(error)));
         };
         let topic = settings.topic(logical_topic);
         let event_id = row.event_id.to_string();
@@ -251,32 +303,35 @@ impl OutboxRelay {
             headers = headers.insert(Header { key: TRACEPARENT_HEADER, value: Some(traceparent.as_str()) });
         }
         let record = FutureRecord::to(&topic).key(&row.aggregate_id).payload(&row.payload).headers(headers);
-        producer
-            .send(record, Duration::from_secs(0))
-            .await
-            .map(drop)
-            .map_err(|(error, _)| format!("kafka {topic}: {error}"))
+        match producer.send_result(record) {
+            Ok(delivery) => Box::pin(async move {
+                match delivery.await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err((error, _))) => Err(format!("kafka {topic}: {error}")),
+                    Err(_) => Err(format!("kafka {topic}: the producer was dropped")),
+                }
+            }),
+            Err((error, _)) => Box::pin(std::future::ready(Err(format!("kafka {topic}: {error}")))),
+        }
     }
 
-    /// NATS publishes are buffered by the client; a flush confirms the server has them.
-    async fn publish_nats(&self, rows: &[ClaimedRow]) -> Vec<Result<(), String>> {
+    /// Publishes the NATS rows (buffered by the client, in order) and returns the wait for the
+    /// flush that confirms the server has them.
+    async fn publish_nats(&self, rows: &[ClaimedRow]) -> BoxFuture<'static, Vec<Result<(), String>>> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); rows.len()];
         let targets: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].nats_subject.is_some()).collect();
-        if targets.is_empty() {
-            return outcomes;
-        }
-        let Some((client, settings)) = &self.nats else {
-            for &i in &targets {
-                outcomes[i] = Err("the event is for NATS but this relay has no NATS client".into());
-            }
-            return outcomes;
+        let unavailable = match &self.nats {
+            _ if targets.is_empty() => return Box::pin(std::future::ready(outcomes)),
+            None => Some("the event is for NATS but this relay has no NATS client"),
+            Some((client, _)) if !crate::nats::is_connected(client) => Some("nats is not connected"),
+            Some(_) => None,
         };
-        if client.connection_state() != async_nats::connection::State::Connected {
+        let Some((client, settings)) = self.nats.as_ref().filter(|_| unavailable.is_none()) else {
             for &i in &targets {
-                outcomes[i] = Err("nats is not connected".into());
+                outcomes[i] = Err(unavailable.unwrap_or_default().to_owned());
             }
-            return outcomes;
-        }
+            return Box::pin(std::future::ready(outcomes));
+        };
         for &i in &targets {
             let row = &rows[i];
             let subject = settings.subject(row.nats_subject.as_deref().unwrap_or_default());
@@ -290,20 +345,25 @@ impl OutboxRelay {
                 outcomes[i] = Err(format!("nats: {error}"));
             }
         }
-        let flushed = tokio::time::timeout(Duration::from_secs(5), client.flush()).await;
-        if let Some(error) = match flushed {
-            Ok(Ok(())) => None,
-            Ok(Err(error)) => Some(format!("nats flush: {error}")),
-            Err(_) => Some("nats flush timed out".to_owned()),
-        } {
-            for &i in &targets {
-                outcomes[i] = Err(error.clone());
+        let client = client.clone();
+        Box::pin(async move {
+            let flushed = tokio::time::timeout(Duration::from_secs(5), client.flush()).await;
+            if let Some(error) = match flushed {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(format!("nats flush: {error}")),
+                Err(_) => Some("nats flush timed out".to_owned()),
+            } {
+                for &i in &targets {
+                    outcomes[i] = Err(error.clone());
+                }
             }
-        }
-        outcomes
+            outcomes
+        })
     }
 
-    async fn mark(&self, sent: &[i64], failed: &[(i64, String)]) -> Result<(), RelayError> {
+    /// Deletes what was sent; failed rows get their error and become claimable again at once.
+    async fn settle(&self, settlement: &Settlement) -> Result<(), RelayError> {
+        let (sent, failed) = (&settlement.sent, &settlement.failed);
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
         if !sent.is_empty() {
             diesel::sql_query("DELETE FROM outbox WHERE seq = ANY($1)")

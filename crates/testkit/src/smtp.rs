@@ -79,7 +79,7 @@ async fn serve(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>
             writer.write_all(b"221 bye\r\n").await?;
             return Ok(());
         } else {
-            b"502 not implemented\r\n"
+            b"502 command not recognised\r\n"
         };
         writer.write_all(reply).await?;
     }

@@ -1,4 +1,4 @@
-//! What a user signs in with: an e-mail address or a Kazakh phone number in `+7XXXXXXXXXX` form.
+//! What a user signs in with: an e-mail address or a Kazakh phone number in `+7` + 10 digits form (`+77001234567`).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -48,7 +48,7 @@ fn parse_email(input: &str) -> Result<String, &'static str> {
 }
 
 pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
-    const INVALID: &str = "is not a valid Kazakhstan phone number (+7XXXXXXXXXX)";
+    const INVALID: &str = "is not a valid Kazakhstan phone number (+7 and 10 digits)";
     let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')');
     if input.is_empty() || !input.chars().all(allowed) || input.chars().skip(1).any(|c| c == '+') {
         return Err(INVALID);

@@ -83,15 +83,15 @@ pub fn check_policy(password: &str) -> Result<(), &'static str> {
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// Verified against when the account does not exist, so both answers take as long.
-    dummy_hash: String,
+    decoy_hash: String,
 }
 
 impl PasswordHasher {
     pub fn new(memory_kib: u32, iterations: u32) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_with(&argon2, "not a real password")?;
-        Ok(Self { argon2, dummy_hash })
+        let decoy_hash = hash_with(&argon2, "not a real password")?;
+        Ok(Self { argon2, decoy_hash })
     }
 
     pub fn hash(&self, password: &str) -> anyhow::Result<String> {
@@ -104,7 +104,7 @@ impl PasswordHasher {
 
     /// Spends the time of one verification, for a sign-in attempt on an unknown account.
     pub fn verify_nothing(&self, password: &str) {
-        let _ = self.verify(password, &self.dummy_hash);
+        let _ = self.verify(password, &self.decoy_hash);
     }
 }
 

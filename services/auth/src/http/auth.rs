@@ -14,7 +14,7 @@ const REFRESH_COOKIE_PATH: &str = "/api/v2/auth";
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    /// An e-mail address, or a phone number (normalised to `+7XXXXXXXXXX`).
+    /// An e-mail address, or a phone number (normalised to `+7` and 10 digits, e.g. `+77001234567`).
     #[schema(example = "87785421871")]
     pub email_or_phone: String,
     pub password: String,

@@ -93,7 +93,10 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let dead_letters: Vec<String> =
             self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
         let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
-        crate::kafka::ensure_topics(&self.settings, &all).await?;
+        crate::kafka::keep_ensuring_topics(self.settings.clone(), &all, shutdown.clone()).await;
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
         let dlq_producer = crate::kafka::producer(&self.settings)?;
         let mut consumer = Arc::new(self.subscribe()?);
         // A consumer can stay stuck in its group after the broker restarted: assigned nothing,

@@ -3,6 +3,7 @@
 //! consumers that store offsets only after their transaction commits.
 
 use crate::config::KafkaSettings;
+use crate::outbox::Backoff;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -11,6 +12,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::types::RDKafkaErrorCode;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 fn base_config(settings: &KafkaSettings) -> ClientConfig {
     let mut config = ClientConfig::new();
@@ -63,6 +65,19 @@ pub async fn ensure_topics(settings: &KafkaSettings, logical_topics: &[&str]) ->
         }
     }
     Ok(())
+}
+
+/// Creates the topics as soon as the broker lets it, retrying with back-off until `stop`:
+/// a service starts while Kafka is down, and its outbox waits for the topics.
+pub async fn keep_ensuring_topics(settings: KafkaSettings, logical_topics: &[&str], stop: CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    while let Err(error) = ensure_topics(&settings, logical_topics).await {
+        tracing::warn!(%error, "cannot create topics yet");
+        tokio::select! {
+            _ = tokio::time::sleep(backoff.next_pause()) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
 }
 
 /// Asks the cluster for its metadata: the broker answers or it does not.

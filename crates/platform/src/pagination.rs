@@ -61,6 +61,14 @@ impl PageRequest {
     pub fn fetch(&self) -> i64 {
         self.limit + 1
     }
+
+    /// Where a ranked list (search results) starts: keyset cursors mean nothing there.
+    pub fn offset(&self) -> i64 {
+        match self.start {
+            Start::Offset(offset) => offset,
+            _ => 0,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -79,6 +87,14 @@ impl<T> Page<T> {
             (true, _, Some(last)) => Some(encode(position(last))),
             _ => None,
         };
+        Self { items: rows, next_cursor }
+    }
+
+    /// A page of ranked rows (fetched from `request.offset()`); the cursor is the next offset.
+    pub fn ranked(mut rows: Vec<T>, request: &PageRequest) -> Self {
+        let more = rows.len() as i64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let next_cursor = more.then(|| encode_offset(request.offset() + request.limit));
         Self { items: rows, next_cursor }
     }
 
@@ -133,6 +149,16 @@ mod tests {
         assert_eq!(page.items.len(), 2);
         let next = query(Some(2), page.next_cursor.as_deref(), None).parse().unwrap();
         assert_eq!(next.start, Start::After { created_at: at, id: 2 });
+    }
+
+    #[test]
+    fn ranked_pages_advance_by_offset() {
+        let request = query(Some(2), None, None).parse().unwrap();
+        let page = Page::ranked(vec!["a", "b", "c"], &request);
+        assert_eq!(page.items, ["a", "b"]);
+        let next = query(Some(2), page.next_cursor.as_deref(), None).parse().unwrap();
+        assert_eq!(next.offset(), 2);
+        assert!(Page::ranked(vec!["c"], &next).next_cursor.is_none());
     }
 
     #[test]

@@ -27,7 +27,6 @@ use platform::health::{Dependency, Health};
 use platform::outbox::OutboxRelay;
 use platform::{Application, db, kafka, nats, redis};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/auth");
 
@@ -75,16 +74,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         cfg.app_data(state.clone()).app_data(verifier.clone()).configure(http::routes);
     })?;
     let kafka_settings = settings.kafka.clone();
-    app.spawn_background("ensure-topics", move |stop| async move {
-        let mut backoff = platform::outbox::Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-        while let Err(error) = kafka::ensure_topics(&kafka_settings, TOPICS).await {
-            tracing::warn!(%error, "cannot create topics yet");
-            tokio::select! {
-                _ = tokio::time::sleep(backoff.next_pause()) => {}
-                _ = stop.cancelled() => return,
-            }
-        }
-    });
+    app.spawn_background("ensure-topics", move |stop| kafka::keep_ensuring_topics(kafka_settings, TOPICS, stop));
     app.spawn_background("outbox-relay", |stop| relay.run(stop));
     serve_rpc(&mut app, &rpc_state, nats_for_rpc, &settings.nats);
     Ok(app)
@@ -93,26 +83,21 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 /// Answers the other services' lookups (`rpc.auth.*`) on NATS.
 fn serve_rpc(app: &mut Application, state: &web::Data<AppState>, client: async_nats::Client, settings: &NatsSettings) {
     use contracts::subjects::{RPC_AUTH_BLOCKS_CHECK, RPC_AUTH_USERS_BATCH_GET, RPC_AUTH_USERS_GET};
-    for (name, subject) in [
-        ("rpc-users-get", RPC_AUTH_USERS_GET),
-        ("rpc-users-batch-get", RPC_AUTH_USERS_BATCH_GET),
-        ("rpc-blocks-check", RPC_AUTH_BLOCKS_CHECK),
-    ] {
-        let (state, client, settings) = (state.clone(), client.clone(), settings.clone());
-        app.spawn_background(name, move |stop| async move {
-            let handler = |request| {
-                let state = state.clone();
-                async move {
-                    match subject {
-                        RPC_AUTH_USERS_GET => rpc::get_user(&state, request).await,
-                        RPC_AUTH_USERS_BATCH_GET => rpc::get_users(&state, request).await,
-                        _ => rpc::check_block(&state, request).await,
-                    }
-                }
-            };
-            nats::serve_requests(client, settings, subject, SERVICE, handler, stop).await;
-        });
+    macro_rules! serve {
+        ($name:literal, $subject:expr, $handler:path) => {{
+            let (state, client, settings) = (state.clone(), client.clone(), settings.clone());
+            app.spawn_background($name, move |stop| async move {
+                let handler = |request| {
+                    let state = state.clone();
+                    async move { $handler(&state, request).await }
+                };
+                nats::serve_requests(client, settings, $subject, SERVICE, handler, stop).await;
+            });
+        }};
     }
+    serve!("rpc-users-get", RPC_AUTH_USERS_GET, rpc::get_user);
+    serve!("rpc-users-batch-get", RPC_AUTH_USERS_BATCH_GET, rpc::get_users);
+    serve!("rpc-blocks-check", RPC_AUTH_BLOCKS_CHECK, rpc::check_block);
 }
 
 /// Creates an admin account (the `create-admin` command).

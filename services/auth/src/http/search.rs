@@ -5,7 +5,7 @@ use crate::store::profiles;
 use actix_web::{HttpResponse, web};
 use contracts::Role;
 use platform::ApiError;
-use platform::pagination::{Page, PageQuery, PageRequest, Start};
+use platform::pagination::{Page, PageQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,14 +27,6 @@ pub struct UserHit {
     pub score: f64,
 }
 
-/// Search results are ranked, so pages are positions in the ranking.
-fn offset_of(page: &PageRequest) -> i64 {
-    match page.start {
-        Start::Offset(offset) => offset,
-        _ => 0,
-    }
-}
-
 /// Users by username or name, best matches first.
 #[utoipa::path(get, path = "/api/v2/search/users", tag = "search", params(SearchQuery, PageQuery),
     responses((status = 200, body = Page<UserHit>), (status = 400, body = platform::error::ErrorBody)))]
@@ -48,10 +40,9 @@ pub async fn users(
         return Err(ApiError::validation([("q", "must be 2 to 100 characters".to_owned())]));
     }
     let page = page.parse()?;
-    let page = PageRequest { start: Start::Offset(offset_of(&page)), ..page };
     let mut conn = state.db.get().await?;
-    let hits = profiles::search(&mut conn, text, page.fetch(), offset_of(&page)).await?;
-    let page = Page::from_rows(hits, &page, |_| (chrono::Utc::now(), 0)).map(|hit| UserHit {
+    let hits = profiles::search(&mut conn, text, page.fetch(), page.offset()).await?;
+    let page = Page::ranked(hits, &page).map(|hit| UserHit {
         role: hit.role.parse().unwrap_or(Role::Buyer),
         id: hit.id,
         username: hit.username,

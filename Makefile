@@ -22,6 +22,8 @@ bench: infra
 	$(CARGO) build --release -p platform --bins
 	$(CARGO) bench -p platform --bench platform
 	$(CARGO) bench -p auth --bench auth
+	$(CARGO) bench -p marketplace --bench marketplace
+	$(CARGO) bench -p gateway --bench gateway
 
 ## Formatting and clippy with warnings as errors.
 lint:

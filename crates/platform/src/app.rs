@@ -100,6 +100,30 @@ impl Application {
         self.background.push((name, tokio::spawn(task(self.background_stop.clone()))));
     }
 
+    /// Publishes the outbox (creating `topics` first, retrying while Kafka is away).
+    pub fn spawn_publishing(
+        &mut self,
+        kafka: crate::config::KafkaSettings,
+        topics: &'static [&'static str],
+        relay: crate::outbox::OutboxRelay,
+    ) {
+        self.spawn_background("ensure-topics", move |stop| crate::kafka::keep_ensuring_topics(kafka, topics, stop));
+        self.spawn_background("outbox-relay", |stop| relay.run(stop));
+    }
+
+    /// Runs an idempotent Kafka consumer beside the server until shutdown.
+    pub fn spawn_consumer<H: crate::consumer::EventHandler>(
+        &mut self,
+        name: &'static str,
+        consumer: crate::consumer::ConsumerRunner<H>,
+    ) {
+        self.spawn_background(name, move |stop| async move {
+            if let Err(error) = consumer.run(stop).await {
+                tracing::error!(error = %format!("{error:#}"), consumer = name, "consumer stopped");
+            }
+        });
+    }
+
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);

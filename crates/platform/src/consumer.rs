@@ -56,6 +56,13 @@ async fn stuck(consumer: &Arc<StreamConsumer>, had_trouble: bool) -> bool {
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>>;
+
+    /// Runs once the first `handle` of this event has committed: for effects outside the
+    /// database (cache invalidation, Redis projections). Best effort: a crash right before it
+    /// skips it, so what it maintains must be rebuildable from the database.
+    fn after_commit<'a>(&'a self, _event: &'a Envelope) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,24 +183,29 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut conn = self.pool.get().await?;
         let handler = &self.handler;
         let group = &self.group;
-        conn.transaction::<_, ProcessError, _>(async |conn| {
-            let first_time = diesel::sql_query(
-                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind::<Text, _>(group)
-            .bind::<SqlUuid, _>(event_id)
-            .bind::<Text, _>(&envelope.r#type)
-            .execute(conn)
-            .await?
-                == 1;
-            if first_time {
-                handler.handle(conn, envelope).await.map_err(ProcessError::Handler)?;
-            } else {
-                tracing::debug!("duplicate event skipped");
-            }
-            Ok(())
-        })
-        .await
+        let first_time = conn
+            .transaction::<_, ProcessError, _>(async |conn| {
+                let first_time = diesel::sql_query(
+                    "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind::<Text, _>(group)
+                .bind::<SqlUuid, _>(event_id)
+                .bind::<Text, _>(&envelope.r#type)
+                .execute(conn)
+                .await?
+                    == 1;
+                if first_time {
+                    handler.handle(conn, envelope).await.map_err(ProcessError::Handler)?;
+                } else {
+                    tracing::debug!("duplicate event skipped");
+                }
+                Ok(first_time)
+            })
+            .await?;
+        if first_time {
+            handler.after_commit(envelope).await;
+        }
+        Ok(())
     }
 
     async fn dead_letter(&self, message: &BorrowedMessage<'_>, dlq: &FutureProducer, reason: &str) {

@@ -46,10 +46,11 @@ pub fn validate_schema(schema: &str) -> Result<&str, DbError> {
     }
 }
 
-/// Opens one connection whose `search_path` is the given schema.
+/// Opens one connection whose `search_path` is the given schema. The schema is also the
+/// connection's `application_name`, so `pg_stat_activity` tells which service holds what.
 pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!("SET search_path TO {schema}, public"))
+    conn.batch_execute(&format!("SET search_path TO {schema}, public; SET application_name TO '{schema}'"))
         .await
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)

@@ -3,7 +3,7 @@
 //! Services either return [`ApiError`] directly or keep one error enum that converts into it.
 //! Unexpected causes are logged in full and answered with a generic 500.
 
-use actix_web::http::StatusCode;
+pub use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod consumer;
 pub mod db;
 pub mod error;
@@ -24,4 +25,5 @@ pub mod telemetry;
 pub use app::{Application, ShutdownHandle};
 pub use auth::{AuthUser, TokenVerifier};
 pub use config::Settings;
+pub use connections::Connections;
 pub use error::ApiError;

@@ -60,7 +60,15 @@ impl Drop for TestSchema {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
                 if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
-                    let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
+                    // A service still running on the test's (now blocked) runtime may sit in a
+                    // transaction on this schema; its connections are ended so the drop goes on.
+                    let _ = conn
+                        .batch_execute(&format!(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE application_name = '{name}' AND pid <> pg_backend_pid();
+                             DROP SCHEMA IF EXISTS {name} CASCADE"
+                        ))
+                        .await;
                 }
             });
         });

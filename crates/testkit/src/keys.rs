@@ -10,6 +10,16 @@ pub const KEY_2: (&str, &[u8]) = ("test-key-2", include_bytes!("../keys/test-key
 pub const ISSUER: &str = "mebelplace-auth";
 pub const AUDIENCE: &str = "mebelplace";
 
+/// A fresh folder holding the given keys as `<kid>.pem` (the auth service's keys folder).
+pub fn keys_dir(keys: &[(&str, &[u8])]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mebelplace-keys-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    for (kid, pem) in keys {
+        std::fs::write(dir.join(format!("{kid}.pem")), pem).expect("a key file");
+    }
+    dir
+}
+
 pub fn encoding_key(key: (&str, &[u8])) -> EncodingKey {
     EncodingKey::from_rsa_pem(key.1).expect("test key is a valid RSA PEM")
 }

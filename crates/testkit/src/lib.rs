@@ -2,14 +2,18 @@
 //! topic/subject prefixes, a Kafka broker of a test's own, a TCP proxy that can cut a
 //! dependency, test signing keys, and recording fakes of third parties (HTTP APIs, SMTP).
 
+pub mod api;
 pub mod app;
 pub mod broker;
 pub mod db;
+pub mod events;
 pub mod fake_http;
 pub mod keys;
+pub mod load;
 pub mod proxy;
 pub mod smtp;
 
+pub use api::{ApiClient, error_code};
 pub use app::TestApp;
 pub use db::TestSchema;
 
@@ -45,6 +49,8 @@ pub fn settings(schema: &TestSchema, prefix: &str) -> platform::Settings {
     settings.nats.url = nats_url();
     settings.nats.subject_prefix = prefix.to_owned();
     settings.redis.key_prefix = prefix.to_owned();
+    settings.storage.path =
+        std::env::temp_dir().join(format!("mebelplace-storage-{}", schema.name)).to_string_lossy().into_owned();
     settings.outbox.poll_interval_ms = 200;
     settings.outbox.max_backoff_ms = 1_000;
     settings

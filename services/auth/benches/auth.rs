@@ -10,7 +10,7 @@ use platform::auth::{KeySource, TokenVerifier};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::keys::KEY_1;
-use testkit::{TestApp, TestSchema, unique_prefix};
+use testkit::{TestApp, TestSchema, load, unique_prefix};
 
 const CONCURRENCY: usize = 16;
 const RUN: Duration = Duration::from_secs(5);
@@ -31,35 +31,6 @@ async fn start(schema: &TestSchema, keys_dir: &std::path::Path, profile_cache_se
         },
     };
     TestApp::start(auth::build(config).await.expect("auth builds"))
-}
-
-/// Requests per second and p99 latency of `url` with `CONCURRENCY` clients for `RUN`.
-async fn load(url: String) -> (f64, Duration) {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while started.elapsed() < RUN {
-                    let sent = Instant::now();
-                    let response = client.get(&url).send().await.expect("request");
-                    assert!(response.status().is_success());
-                    response.bytes().await.expect("body");
-                    latencies.push(sent.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.expect("worker"));
-    }
-    latencies.sort_unstable();
-    let p99 = latencies[latencies.len() * 99 / 100];
-    (latencies.len() as f64 / started.elapsed().as_secs_f64(), p99)
 }
 
 async fn verifications_per_second(verifier: Arc<TokenVerifier>) -> f64 {
@@ -85,9 +56,7 @@ async fn verifications_per_second(verifier: Arc<TokenVerifier>) -> f64 {
 #[tokio::main]
 async fn main() {
     let schema = TestSchema::create(&[auth::MIGRATIONS]).await;
-    let keys_dir = std::env::temp_dir().join(format!("mebelplace-bench-keys-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&keys_dir).unwrap();
-    std::fs::write(keys_dir.join(format!("{}.pem", KEY_1.0)), KEY_1.1).unwrap();
+    let keys_dir = testkit::keys::keys_dir(&[KEY_1]);
     let cached = start(&schema, &keys_dir, 600).await;
     let uncached = start(&schema, &keys_dir, 0).await;
     let body = serde_json::json!({ "email_or_phone": "bench@mail.kz", "password": "Bench-2024!", "username": "bench_master", "role": "master" });
@@ -103,12 +72,12 @@ async fn main() {
     let id = registered["user"]["id"].as_i64().expect("registered");
 
     let path = format!("/api/v2/users/{id}");
-    load(cached.url(&path)).await; // warm-up
-    let (uncached_rps, uncached_p99) = load(uncached.url(&path)).await;
-    let (cached_rps, cached_p99) = load(cached.url(&path)).await;
-    println!("GET /users/{{id}} uncached: {uncached_rps:>8.0} req/s, p99 {:>6.2} ms", uncached_p99.as_secs_f64() * 1e3);
-    println!("GET /users/{{id}} cached:   {cached_rps:>8.0} req/s, p99 {:>6.2} ms", cached_p99.as_secs_f64() * 1e3);
-    println!("cached / uncached throughput: {:.2}", cached_rps / uncached_rps);
+    load::get(&cached.url(&path), None, CONCURRENCY, RUN).await; // warm-up
+    let uncached = load::get(&uncached.url(&path), None, CONCURRENCY, RUN).await;
+    let cached = load::get(&cached.url(&path), None, CONCURRENCY, RUN).await;
+    println!("GET /users/{{id}} uncached: {:>8.0} req/s, p99 {:>6.2} ms", uncached.per_second, uncached.p99_ms());
+    println!("GET /users/{{id}} cached:   {:>8.0} req/s, p99 {:>6.2} ms", cached.per_second, cached.p99_ms());
+    println!("cached / uncached throughput: {:.2}", cached.per_second / uncached.per_second);
 
     let settings = testkit::settings(&schema, &unique_prefix());
     let jwks = KeySource::Static(testkit::keys::jwks(&[KEY_1]));

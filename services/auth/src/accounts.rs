@@ -48,6 +48,7 @@ pub fn profile_event(user: &User) -> UserProfile {
         last_name: user.last_name.clone(),
         avatar_url: user.avatar_url.clone(),
         region: user.region.clone(),
+        description: user.description.clone(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod keys;
+pub mod master_stats;
 pub mod profiles;
 pub mod relations;
 pub mod rpc;
@@ -23,9 +24,8 @@ use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::{KeySource, TokenVerifier};
 use platform::config::{Environment, NatsSettings};
-use platform::health::{Dependency, Health};
-use platform::outbox::OutboxRelay;
-use platform::{Application, db, kafka, nats, redis};
+use platform::consumer::ConsumerRunner;
+use platform::{Application, Connections, db, nats};
 use std::sync::Arc;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/auth");
@@ -36,29 +36,15 @@ const TOPICS: &[&str] =
 
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let settings = &config.platform;
-    let db = db::pool(&settings.database)?;
-    let redis = redis::pool(&settings.redis)?;
-    let nats = nats::connect(&settings.nats, SERVICE).await?;
-    let producer = kafka::producer(&settings.kafka)?;
+    let connections = Connections::open(SERVICE, settings).await?;
+    let (db, redis) = (connections.db.clone(), connections.redis.clone());
     let development = settings.app.environment != Environment::Production;
     let keys = KeyRing::load(config.auth.keys_dir.as_ref(), config.auth.active_kid.as_deref(), development)?;
     let passwords = PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
     let verifier =
         web::Data::new(TokenVerifier::new(KeySource::Static(keys.jwks().clone()), &settings.jwt, Some(redis.clone())));
-    let health = Health::new(
-        SERVICE,
-        env!("CARGO_PKG_VERSION"),
-        vec![
-            Dependency::postgres(db.clone()),
-            Dependency::redis(redis.clone()),
-            Dependency::nats(nats.clone()),
-            Dependency::kafka(producer.clone()),
-        ],
-    );
-    let nats_for_rpc = nats.clone();
-    let relay = OutboxRelay::new(db.clone(), &settings.database, settings.outbox.clone())
-        .with_kafka(producer, settings.kafka.clone())
-        .with_nats(nats, settings.nats.clone());
+    let health = connections.health(SERVICE, env!("CARGO_PKG_VERSION"));
+    let relay = connections.outbox_relay(settings);
     let state = web::Data::new(AppState {
         db,
         redis,
@@ -69,14 +55,20 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         storage: platform::storage::object_store(&settings.storage)?,
         storage_settings: settings.storage.clone(),
     });
+    let stats = ConsumerRunner::new(
+        master_stats::CONSUMER_GROUP,
+        &[contracts::topics::MARKETPLACE_MASTERS],
+        state.db.clone(),
+        settings.kafka.clone(),
+        master_stats::MasterStatsHandler { state: state.get_ref().clone() },
+    );
     let rpc_state = state.clone();
     let mut app = Application::build(SERVICE, settings, health, move |cfg| {
         cfg.app_data(state.clone()).app_data(verifier.clone()).configure(http::routes);
     })?;
-    let kafka_settings = settings.kafka.clone();
-    app.spawn_background("ensure-topics", move |stop| kafka::keep_ensuring_topics(kafka_settings, TOPICS, stop));
-    app.spawn_background("outbox-relay", |stop| relay.run(stop));
-    serve_rpc(&mut app, &rpc_state, nats_for_rpc, &settings.nats);
+    app.spawn_publishing(settings.kafka.clone(), TOPICS, relay);
+    app.spawn_consumer("master-stats-consumer", stats);
+    serve_rpc(&mut app, &rpc_state, connections.nats, &settings.nats);
     Ok(app)
 }
 

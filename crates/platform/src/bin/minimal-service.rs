@@ -4,9 +4,7 @@
 //! benchmark.
 
 use actix_web::{HttpResponse, web};
-use platform::health::{Dependency, Health};
-use platform::outbox::OutboxRelay;
-use platform::{Application, Settings, config, db, kafka, nats, redis, telemetry};
+use platform::{Application, Connections, Settings, config, db, telemetry};
 use std::time::Duration;
 
 const SERVICE: &str = "minimal";
@@ -30,23 +28,9 @@ async fn main() -> anyhow::Result<()> {
     if platform::app::migrate_requested() {
         return Ok(db::migrate(&settings.database, &[]).await?);
     }
-    let pg = db::pool(&settings.database)?;
-    let redis = redis::pool(&settings.redis)?;
-    let nats = nats::connect(&settings.nats, SERVICE).await?;
-    let producer = kafka::producer(&settings.kafka)?;
-    let health = Health::new(
-        SERVICE,
-        env!("CARGO_PKG_VERSION"),
-        vec![
-            Dependency::postgres(pg.clone()),
-            Dependency::redis(redis),
-            Dependency::nats(nats.clone()),
-            Dependency::kafka(producer.clone()),
-        ],
-    );
-    let relay = OutboxRelay::new(pg, &settings.database, settings.outbox.clone())
-        .with_kafka(producer, settings.kafka.clone())
-        .with_nats(nats, settings.nats.clone());
+    let connections = Connections::open(SERVICE, &settings).await?;
+    let health = connections.health(SERVICE, env!("CARGO_PKG_VERSION"));
+    let relay = connections.outbox_relay(&settings);
     let mut app = Application::build(SERVICE, &settings, health, |cfg| {
         cfg.route("/v1/slow", web::get().to(slow));
     })?;

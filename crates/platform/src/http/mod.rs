@@ -3,6 +3,7 @@
 
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod ops;
 
 use crate::error::ApiError;
@@ -12,15 +13,21 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+/// The seed's security headers (the gateway sets them too).
+pub fn security_header_pairs(hsts_max_age_secs: u64) -> [(&'static str, String); 6] {
+    [
+        ("X-Frame-Options", "DENY".to_owned()),
+        ("X-Content-Type-Options", "nosniff".to_owned()),
+        ("Strict-Transport-Security", format!("max-age={hsts_max_age_secs}; includeSubDomains")),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'".to_owned()),
+        ("Referrer-Policy", "strict-origin-when-cross-origin".to_owned()),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()".to_owned()),
+    ]
+}
+
 /// Security headers of the seed, on every answer.
 pub fn security_headers(hsts_max_age_secs: u64) -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Frame-Options", "DENY"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Strict-Transport-Security", format!("max-age={hsts_max_age_secs}; includeSubDomains")))
-        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
-        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+    security_header_pairs(hsts_max_age_secs).into_iter().fold(DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
 
 /// JSON bodies: limited in size, and every parse failure answered in the spec's error shape.

@@ -8,6 +8,7 @@ pub mod subscriptions;
 pub mod users;
 
 use actix_web::{HttpResponse, web};
+use platform::http::openapi::BearerAuth;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -30,19 +31,6 @@ use utoipa::OpenApi;
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
-}
 
 /// This service's OpenAPI document.
 #[utoipa::path(get, path = "/api/v2/auth/openapi.json", tag = "docs", responses((status = 200)))]
@@ -79,13 +67,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/admin/users/{id}/audit", web::get().to(admin::audit))
             .route("/search/users", web::get().to(search::users)),
     );
-}
-
-/// Tells "absent" (`None`) from "null" (`Some(None)`) in partial updates.
-pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde::Deserialize::deserialize(deserializer).map(Some)
 }

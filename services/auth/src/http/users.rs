@@ -2,16 +2,17 @@
 
 use crate::accounts::role_of;
 use crate::profiles::{self, MAX_AVATAR_BYTES, PublicProfile};
+use crate::relations as relation_rules;
 use crate::state::AppState;
 use crate::store::profiles::ProfileChanges;
 use crate::store::relations::{self, Related};
 use crate::store::users::{self, User};
-use crate::{http::double_option, relations as relation_rules};
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use contracts::Role;
 use futures_util::StreamExt;
+use platform::http::openapi::double_option;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,71 @@
+//! The API gateway on Cloudflare's Pingora: the only door for clients. Routing to healthy
+//! replicas, JWT at the edge, rate limits shared through Redis, CORS/CSRF and security
+//! headers, streaming bodies and WebSockets through, universal search, merged API docs.
+
+pub mod browser;
+pub mod config;
+pub mod docs;
+pub mod metrics;
+pub mod proxy;
+pub mod rate_limit;
+pub mod routing;
+pub mod search;
+pub mod upstreams;
+
+use crate::config::Config;
+use crate::proxy::{Gateway, Quotas};
+use crate::rate_limit::{Quota, RateLimiter};
+use pingora::server::Server;
+use pingora::server::configuration::{Opt, ServerConf};
+use platform::auth::{KeySource, TokenVerifier};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds the Pingora server: the proxy on the configured port and the health checks.
+pub fn server(config: &Config) -> anyhow::Result<Server> {
+    let settings = &config.gateway;
+    let platform = &config.platform;
+    let conf = ServerConf {
+        threads: settings.threads.max(1),
+        grace_period_seconds: Some(platform.http.shutdown_timeout_secs),
+        graceful_shutdown_timeout_seconds: Some(platform.http.shutdown_timeout_secs),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Opt::default(), conf);
+    server.bootstrap();
+    let (upstreams, health_checks) = upstreams::Upstreams::build(settings)?;
+    let redis = platform::redis::pool(&platform.redis)?;
+    let metrics = Arc::new(metrics::Metrics::new()?);
+    let gateway = Gateway {
+        router: routing::Router::new(settings),
+        upstreams: Arc::new(upstreams),
+        verifier: TokenVerifier::new(
+            KeySource::jwks(platform.jwt.jwks_url.clone()),
+            &platform.jwt,
+            Some(redis.clone()),
+        ),
+        limiter: RateLimiter::new(redis, metrics.rate_limit_fallbacks.clone()),
+        quotas: Quotas {
+            api: Quota::per_minute(settings.rate_limits.api_per_minute),
+            strict: Quota::per_minute(settings.rate_limits.strict_per_minute),
+            upload: Quota::per_minute(settings.rate_limits.upload_per_minute),
+        },
+        origins: browser::Origins::new(&settings.cors_origins),
+        metrics,
+        search: search::Search::new(
+            settings.search_sources.clone(),
+            Duration::from_millis(settings.search_deadline_ms),
+        ),
+        docs: docs::Docs::new(settings.openapi_documents.clone(), &settings.docs_dir),
+        security_headers: platform::http::security_header_pairs(platform.http.hsts_max_age_secs).to_vec(),
+        connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
+        read_timeout: Duration::from_millis(settings.read_timeout_ms),
+    };
+    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, gateway);
+    proxy.add_tcp(&format!("{}:{}", platform.http.host, platform.http.port));
+    server.add_service(proxy);
+    for check in health_checks {
+        server.add_service(check);
+    }
+    Ok(server)
+}

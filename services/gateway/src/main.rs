@@ -1,0 +1,11 @@
+use gateway::config::{self, Config};
+use platform::telemetry;
+
+fn main() -> anyhow::Result<()> {
+    let config: Config = platform::config::load(config::DEFAULTS, config::ENV_ALIASES)?;
+    let _telemetry = telemetry::init(config::SERVICE, &config.platform.app, &config.platform.telemetry)?;
+    anyhow::ensure!(std::env::args().len() == 1, "usage: gateway (configured by config.yml and the environment)");
+    tracing::info!(port = config.platform.http.port, "gateway listening");
+    // Runs until SIGTERM (graceful: in-flight requests finish) or SIGINT.
+    gateway::server(&config)?.run_forever()
+}

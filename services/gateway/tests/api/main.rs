@@ -1,0 +1,7 @@
+//! The gateway as a real process in front of real HTTP upstreams, with the real Redis.
+
+mod browser;
+mod edge;
+mod helpers;
+mod routing;
+mod streaming;

@@ -1,0 +1,136 @@
+//! Regions and categories: loaded once (they are seeded by migration) and used to turn what
+//! clients send (a code, or a Russian or Kazakh name) into codes.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Region {
+    pub code: String,
+    pub name_ru: String,
+    pub name_kk: String,
+    /// `city` (of republican significance) or `oblast`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Category {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name_ru: String,
+    pub name_kk: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    pub regions: Vec<Region>,
+    pub categories: Vec<Category>,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.to_lowercase()
+}
+
+impl Reference {
+    /// The region a client means by `name` (code or name in either language).
+    pub fn region(&self, name: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| same(name, &r.code) || same(name, &r.name_ru) || same(name, &r.name_kk))
+    }
+
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| same(name, &c.code) || same(name, &c.name_ru) || same(name, &c.name_kk))
+    }
+
+    /// The code of the region a client means, or what is wrong.
+    pub fn region_code(&self, name: &str) -> Result<String, String> {
+        self.region(name).map(|r| r.code.clone()).ok_or_else(|| "unknown region; see /api/v2/regions".to_owned())
+    }
+
+    /// A category filter: the category a client means and its subcategories, or what is wrong.
+    pub fn category_filter(&self, name: &str) -> Result<Vec<String>, String> {
+        self.category(name)
+            .map(|c| self.subtree(&c.code))
+            .ok_or_else(|| "unknown category; see /api/v2/categories".to_owned())
+    }
+
+    /// Category codes for `names`, without repeats; the names not recognised otherwise.
+    pub fn category_codes(&self, names: &[String]) -> Result<Vec<String>, Vec<String>> {
+        let mut codes: Vec<String> = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names {
+            match self.category(name) {
+                Some(category) if !codes.contains(&category.code) => codes.push(category.code.clone()),
+                Some(_) => {}
+                None => unknown.push(name.clone()),
+            }
+        }
+        if unknown.is_empty() { Ok(codes) } else { Err(unknown) }
+    }
+
+    /// A category and everything under it: a filter on "cabinet" also finds "wardrobes".
+    pub fn subtree(&self, code: &str) -> Vec<String> {
+        let mut codes = vec![code.to_owned()];
+        let mut index = 0;
+        while index < codes.len() {
+            let parent = codes[index].clone();
+            codes.extend(
+                self.categories.iter().filter(|c| c.parent_code.as_deref() == Some(&parent)).map(|c| c.code.clone()),
+            );
+            index += 1;
+        }
+        codes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> Reference {
+        let region = |code: &str, ru: &str, kk: &str| Region {
+            code: code.into(),
+            name_ru: ru.into(),
+            name_kk: kk.into(),
+            kind: "city".into(),
+        };
+        let category = |code: &str, parent: Option<&str>, ru: &str| Category {
+            code: code.into(),
+            parent_code: parent.map(Into::into),
+            name_ru: ru.into(),
+            name_kk: ru.into(),
+        };
+        Reference {
+            regions: vec![
+                region("almaty", "Алматы", "Алматы"),
+                region("aktobe", "Актюбинская область", "Ақтөбе облысы"),
+            ],
+            categories: vec![
+                category("cabinet", None, "Корпусная мебель"),
+                category("wardrobes", Some("cabinet"), "Шкафы"),
+                category("sliding_wardrobes", Some("cabinet"), "Шкафы-купе"),
+                category("sofas", None, "Диваны"),
+            ],
+        }
+    }
+
+    #[test]
+    fn regions_by_code_or_name_in_either_language() {
+        let reference = reference();
+        assert_eq!(reference.region("almaty").unwrap().code, "almaty");
+        assert_eq!(reference.region(" алматы ").unwrap().code, "almaty");
+        assert_eq!(reference.region("Ақтөбе облысы").unwrap().code, "aktobe");
+        assert!(reference.region("Москва").is_none());
+    }
+
+    #[test]
+    fn categories_resolve_without_repeats_and_name_the_unknown() {
+        let reference = reference();
+        assert_eq!(reference.category_codes(&["шкафы".into(), "wardrobes".into()]).unwrap(), ["wardrobes"]);
+        assert_eq!(reference.category_codes(&["шкафы".into(), "мебель".into()]).unwrap_err(), ["мебель"]);
+    }
+
+    #[test]
+    fn a_subtree_holds_the_category_and_its_children() {
+        assert_eq!(reference().subtree("cabinet"), ["cabinet", "wardrobes", "sliding_wardrobes"]);
+        assert_eq!(reference().subtree("sofas"), ["sofas"]);
+    }
+}

@@ -1,0 +1,139 @@
+//! Requests: what a buyer may post and how a request's status may change.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+pub const MAX_CATEGORIES: usize = 5;
+pub const MAX_IMAGES: usize = 10;
+/// 1 billion tenge in tiyn: larger budgets are typing mistakes.
+pub const MAX_BUDGET: i64 = 100_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    InProgress,
+    Completed,
+    Cancelled,
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Open for proposals and edits.
+    pub fn is_open(self) -> bool {
+        self == Self::Pending
+    }
+
+    /// The owner may close an open request (it becomes cancelled).
+    pub fn can_close(self) -> bool {
+        self == Self::Pending
+    }
+
+    /// The owner may reopen a request nobody is working on.
+    pub fn can_reopen(self) -> bool {
+        matches!(self, Self::Cancelled | Self::Expired)
+    }
+}
+
+impl FromStr for RequestStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Self::Pending, Self::InProgress, Self::Completed, Self::Cancelled, Self::Expired]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("unknown request status {s:?}"))
+    }
+}
+
+/// Checks a title: trimmed, 3 to 200 characters.
+pub fn title(raw: &str) -> Result<String, String> {
+    let title = raw.trim();
+    match title.chars().count() {
+        0..=2 => Err("must be at least 3 characters".into()),
+        n if n > MAX_TITLE_CHARS => Err(format!("must be at most {MAX_TITLE_CHARS} characters")),
+        _ => Ok(title.to_owned()),
+    }
+}
+
+pub fn description(raw: &str) -> Result<String, String> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
+    }
+    Ok(description.to_owned())
+}
+
+/// A budget in tiyn (minor units): positive and plausible.
+pub fn budget(value: i64) -> Result<i64, String> {
+    if (1..=MAX_BUDGET).contains(&value) { Ok(value) } else { Err(format!("must be between 1 and {MAX_BUDGET} tiyn")) }
+}
+
+/// Image addresses: at most ten absolute http(s) URLs.
+pub fn images(urls: &[String]) -> Result<Vec<String>, String> {
+    if urls.len() > MAX_IMAGES {
+        return Err(format!("at most {MAX_IMAGES} images"));
+    }
+    urls.iter()
+        .map(|url| {
+            let url = url.trim();
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if scheme_ok && url.len() <= 2_000 && !url.contains(char::is_whitespace) {
+                Ok(url.to_owned())
+            } else {
+                Err(format!("{url:?} is not an http(s) URL"))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(title("  Шкаф-купе  ").unwrap(), "Шкаф-купе");
+        assert!(title("ok").is_err());
+        assert!(title(&"я".repeat(201)).is_err());
+        assert!(title(&"я".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn budgets_are_positive_and_plausible() {
+        assert_eq!(budget(15_000_000).unwrap(), 15_000_000);
+        assert!(budget(0).is_err());
+        assert!(budget(-5).is_err());
+        assert!(budget(MAX_BUDGET + 1).is_err());
+    }
+
+    #[test]
+    fn images_must_be_web_addresses() {
+        assert!(images(&["https://cdn.example.kz/a.jpg".into()]).is_ok());
+        assert!(images(&["javascript:alert(1)".into()]).is_err());
+        assert!(images(&["https://a b".into()]).is_err());
+        assert!(images(&vec!["https://x.kz/a.jpg".to_owned(); 11]).is_err());
+    }
+
+    #[test]
+    fn only_open_requests_close_and_only_closed_ones_reopen() {
+        assert!(RequestStatus::Pending.can_close());
+        assert!(!RequestStatus::InProgress.can_close());
+        assert!(RequestStatus::Cancelled.can_reopen());
+        assert!(RequestStatus::Expired.can_reopen());
+        assert!(!RequestStatus::Completed.can_reopen());
+        assert!(!RequestStatus::InProgress.can_reopen());
+    }
+}

@@ -1,0 +1,128 @@
+//! `/api/v2/search/masters` and `/api/v2/masters`: the master directory.
+
+use crate::domain::review::average;
+use crate::masters;
+use crate::state::AppState;
+use crate::store::users::{DirectoryUser, MasterFilter, MasterOrder};
+use actix_web::{HttpResponse, web};
+use platform::pagination::{Page, PageQuery};
+use platform::{ApiError, AuthUser};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct MasterView {
+    pub id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub region: Option<String>,
+    pub served_regions: Vec<String>,
+    pub served_categories: Vec<String>,
+    pub rating: f64,
+    pub review_count: i32,
+    pub completed_orders: i32,
+    /// Search relevance (0 without a text query).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<f64>,
+}
+
+impl MasterView {
+    pub fn new(user: DirectoryUser, relevance: Option<f64>) -> Self {
+        Self {
+            rating: average(user.rating_sum, user.review_count),
+            id: user.id,
+            username: user.username,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            avatar_url: user.avatar_url,
+            region: user.region_code,
+            served_regions: user.served_regions,
+            served_categories: user.served_categories,
+            review_count: user.review_count,
+            completed_orders: user.completed_orders,
+            relevance,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MasterQuery {
+    /// Words in the name or description; Russian morphology and typos are tolerated.
+    pub q: Option<String>,
+    /// Region code or name.
+    pub region: Option<String>,
+    /// Category code or name; masters serving a subcategory match too.
+    pub category: Option<String>,
+    /// 0 to 5.
+    pub min_rating: Option<f64>,
+    /// `relevance` (default with `q`) or `rating`.
+    pub sort: Option<MasterOrder>,
+}
+
+impl MasterQuery {
+    fn parse(&self, state: &AppState) -> Result<(MasterFilter, MasterOrder), ApiError> {
+        let mut problems = Vec::new();
+        let (region_code, categories) =
+            super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
+        if self.min_rating.is_some_and(|r| !(0.0..=5.0).contains(&r)) {
+            problems.push(("min_rating", "must be between 0 and 5".to_owned()));
+        }
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            problems.push(("q", "must be at most 100 characters".to_owned()));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        let order = self.sort.unwrap_or(if text.is_some() { MasterOrder::Relevance } else { MasterOrder::Rating });
+        Ok((MasterFilter { region_code, categories, min_rating: self.min_rating, text }, order))
+    }
+}
+
+/// Masters by region, category, minimum rating and text, by relevance or rating (public).
+#[utoipa::path(get, path = "/api/v2/search/masters", tag = "masters", params(MasterQuery, PageQuery),
+    responses((status = 200, body = Page<MasterView>), (status = 400, body = platform::error::ErrorBody)))]
+pub async fn search(
+    state: web::Data<AppState>,
+    query: web::Query<MasterQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, order) = query.parse(&state)?;
+    let page = page.parse()?;
+    let hits = masters::search(&state, &filter, order, &page).await?;
+    Ok(HttpResponse::Ok().json(Page::ranked(hits, &page).map(|hit| MasterView::new(hit.user, Some(hit.relevance)))))
+}
+
+/// One master's directory entry (public).
+#[utoipa::path(get, path = "/api/v2/masters/{id}", tag = "masters",
+    responses((status = 200, body = MasterView), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn details(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let master = masters::find(&state, *id).await?;
+    Ok(HttpResponse::Ok().json(MasterView::new(master, None)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesBody {
+    /// Region codes or names the master works in.
+    pub regions: Vec<String>,
+    /// Category codes or names the master makes.
+    pub categories: Vec<String>,
+}
+
+/// A master sets the regions and categories they serve.
+#[utoipa::path(put, path = "/api/v2/masters/me", tag = "masters", request_body = ServicesBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = MasterView), (status = 400, body = platform::error::ErrorBody),
+        (status = 403, body = platform::error::ErrorBody)))]
+pub async fn set_services(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<ServicesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let master = masters::set_services(&state, &user, &body.regions, &body.categories).await?;
+    Ok(HttpResponse::Ok().json(MasterView::new(master, None)))
+}

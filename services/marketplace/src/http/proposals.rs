@@ -1,0 +1,55 @@
+//! `/api/v2/requests/{id}/proposals`: masters' offers and the owner's acceptance.
+
+use super::orders::OrderView;
+use crate::deals::{self, ProposalInput};
+use crate::state::AppState;
+use crate::store::proposals::Proposal;
+use actix_web::{HttpResponse, web};
+use platform::{ApiError, AuthUser};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Proposals {
+    pub items: Vec<Proposal>,
+}
+
+/// Masters offer a price and a deadline, once per request, on open requests of others.
+#[utoipa::path(post, path = "/api/v2/requests/{id}/proposals", tag = "requests", request_body = ProposalInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Proposal), (status = 400, body = platform::error::ErrorBody),
+        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
+        (status = 409, body = platform::error::ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<ProposalInput>,
+) -> Result<HttpResponse, ApiError> {
+    let proposal = deals::propose(&state, &user, *id, &body).await?;
+    Ok(HttpResponse::Created().json(proposal))
+}
+
+/// The request's owner sees every proposal; a master sees their own.
+#[utoipa::path(get, path = "/api/v2/requests/{id}/proposals", tag = "requests", security(("bearer" = [])),
+    responses((status = 200, body = Proposals), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let proposals = deals::list_proposals(&state, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(Proposals { items: proposals }))
+}
+
+/// The owner accepts one proposal: the others are rejected and an order is created. Exactly
+/// once: a second accept (racing or not) gets 409.
+#[utoipa::path(post, path = "/api/v2/requests/{id}/proposals/{proposal_id}/accept", tag = "requests",
+    security(("bearer" = [])),
+    responses((status = 201, body = OrderView), (status = 403, body = platform::error::ErrorBody),
+        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (request_id, proposal_id) = path.into_inner();
+    let order = deals::accept(&state, &user, request_id, proposal_id).await?;
+    Ok(HttpResponse::Created().json(OrderView::new(order, None)))
+}

@@ -1,0 +1,58 @@
+//! The master directory: search, entries, and what masters say they serve.
+
+use crate::state::AppState;
+use crate::store::users::{self, DirectoryUser, MasterFilter, MasterHit, MasterOrder};
+use contracts::Role;
+use platform::pagination::PageRequest;
+use platform::{ApiError, AuthUser};
+
+const MAX_SERVED: usize = 30;
+
+pub async fn search(
+    state: &AppState,
+    filter: &MasterFilter,
+    order: MasterOrder,
+    page: &PageRequest,
+) -> Result<Vec<MasterHit>, ApiError> {
+    let mut conn = state.db.get().await?;
+    Ok(users::search_masters(&mut conn, filter, order, page.fetch(), page.offset()).await?)
+}
+
+pub async fn find(state: &AppState, id: i64) -> Result<DirectoryUser, ApiError> {
+    let mut conn = state.db.get().await?;
+    users::find(&mut conn, id)
+        .await?
+        .filter(|user| user.role == "master" && user.active && user.username.is_some())
+        .ok_or_else(|| ApiError::not_found("no such master"))
+}
+
+pub async fn set_services(
+    state: &AppState,
+    user: &AuthUser,
+    regions: &[String],
+    categories: &[String],
+) -> Result<DirectoryUser, ApiError> {
+    user.require_role(&[Role::Master])?;
+    let mut problems = Vec::new();
+    let mut region_codes: Vec<String> = Vec::new();
+    for name in regions {
+        match state.reference.region_code(name) {
+            Ok(code) if !region_codes.contains(&code) => region_codes.push(code),
+            Ok(_) => {}
+            Err(_) => problems.push(("regions", format!("unknown region {name:?}"))),
+        }
+    }
+    let category_codes = state
+        .reference
+        .category_codes(categories)
+        .map_err(|unknown| problems.push(("categories", format!("unknown categories {unknown:?}"))))
+        .unwrap_or_default();
+    if region_codes.len() > MAX_SERVED || category_codes.len() > MAX_SERVED {
+        problems.push(("regions", format!("at most {MAX_SERVED} regions and {MAX_SERVED} categories")));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let mut conn = state.db.get().await?;
+    Ok(users::set_services(&mut conn, user.id, &region_codes, &category_codes).await?)
+}

@@ -1,0 +1,181 @@
+//! Orders after acceptance: moves through the state machine, reviews and master statistics.
+
+use crate::domain::order::{self, OrderAction, OrderStatus, Party, TransitionError};
+use crate::domain::request::RequestStatus;
+use crate::domain::review;
+use crate::events::publish;
+use crate::state::AppState;
+use crate::store::orders::{self, NewStatusChange, Order, StatusChange};
+use crate::store::reviews::{self, NewReview, Review};
+use crate::store::users::Stats;
+use crate::store::{is_unique_violation, requests, users};
+use contracts::Role;
+use contracts::events::{MasterStatsChanged, OrderStatusChanged, RequestClosed, ReviewCreated};
+use contracts::topics::{MARKETPLACE_MASTERS, MARKETPLACE_ORDERS, MARKETPLACE_REQUESTS};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use platform::pagination::PageRequest;
+use platform::{ApiError, AuthUser};
+
+fn no_such_order() -> ApiError {
+    ApiError::not_found("no such order")
+}
+
+fn party(order: &Order, user: &AuthUser) -> Option<Party> {
+    if order.buyer_id == user.id {
+        Some(Party::Buyer)
+    } else if order.master_id == user.id {
+        Some(Party::Master)
+    } else {
+        None
+    }
+}
+
+/// An order with its history, for its buyer, its master and admins; 404 for anyone else.
+pub async fn view(state: &AppState, user: &AuthUser, id: i64) -> Result<(Order, Vec<StatusChange>), ApiError> {
+    let mut conn = state.db.get().await?;
+    let order = orders::find(&mut conn, id).await?.ok_or_else(no_such_order)?;
+    if party(&order, user).is_none() && user.role != Role::Admin {
+        return Err(no_such_order());
+    }
+    let history = orders::history(&mut conn, id).await?;
+    Ok((order, history))
+}
+
+pub async fn list(
+    state: &AppState,
+    user: &AuthUser,
+    status: Option<OrderStatus>,
+    page: &PageRequest,
+) -> Result<Vec<Order>, ApiError> {
+    let mut conn = state.db.get().await?;
+    Ok(orders::of_user(&mut conn, user.id, status.map(OrderStatus::as_str), page).await?)
+}
+
+/// Applies `action` by `user`; the order row is locked so concurrent moves queue.
+pub async fn act(
+    state: &AppState,
+    user: &AuthUser,
+    id: i64,
+    action: OrderAction,
+    note: Option<String>,
+) -> Result<Order, ApiError> {
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if action == OrderAction::RequestRevision && note.is_none() {
+        return Err(ApiError::validation([("note", "say what needs to change".to_owned())]));
+    }
+    if note.as_ref().is_some_and(|n| n.chars().count() > review::MAX_TEXT_CHARS) {
+        return Err(ApiError::validation([("note", format!("must be at most {} characters", review::MAX_TEXT_CHARS))]));
+    }
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let order = orders::lock(conn, id).await?.ok_or_else(no_such_order)?;
+        let party = party(&order, user).ok_or_else(no_such_order)?;
+        let from = order.state();
+        let to = order::transition(from, action, party).map_err(|error| match error {
+            TransitionError::WrongParty(..) => ApiError::forbidden(error.to_string()),
+            TransitionError::NotAllowed { .. } => ApiError::conflict("invalid_transition", error.to_string()),
+        })?;
+        let revision_notes = (action == OrderAction::RequestRevision).then_some(note.as_deref()).flatten();
+        let moved = orders::move_to(conn, &order, to, revision_notes).await?;
+        let change = NewStatusChange {
+            order_id: id,
+            from_status: Some(from.status.as_str()),
+            to_status: to.status.as_str(),
+            action: action.as_str(),
+            actor_id: user.id,
+            note: note.as_deref(),
+        };
+        orders::record_change(conn, &change).await?;
+        let event = OrderStatusChanged {
+            order_id: id,
+            buyer_id: order.buyer_id,
+            master_id: order.master_id,
+            old_status: from.status.to_string(),
+            new_status: to.status.to_string(),
+            actor_id: user.id,
+            note: note.clone(),
+        };
+        publish(conn, MARKETPLACE_ORDERS, id, event).await?;
+        match to.status {
+            OrderStatus::Completed => {
+                close_request(conn, &order, RequestStatus::Completed).await?;
+                let stats = users::add_completed_order(conn, order.master_id).await?;
+                publish_stats(conn, order.master_id, stats).await?;
+            }
+            OrderStatus::Cancelled => close_request(conn, &order, RequestStatus::Cancelled).await?,
+            _ => {}
+        }
+        Ok(moved)
+    })
+    .await
+}
+
+async fn close_request(conn: &mut AsyncPgConnection, order: &Order, status: RequestStatus) -> Result<(), ApiError> {
+    requests::set_status(conn, order.request_id, status, None).await?;
+    let event =
+        RequestClosed { request_id: order.request_id, buyer_id: order.buyer_id, status: status.as_str().into() };
+    publish(conn, MARKETPLACE_REQUESTS, order.request_id, event).await?;
+    Ok(())
+}
+
+async fn publish_stats(conn: &mut AsyncPgConnection, master_id: i64, stats: Stats) -> Result<(), ApiError> {
+    let event = MasterStatsChanged {
+        master_id,
+        rating: review::average(stats.rating_sum, stats.review_count),
+        review_count: stats.review_count,
+        completed_orders: stats.completed_orders,
+    };
+    publish(conn, MARKETPLACE_MASTERS, master_id, event).await?;
+    Ok(())
+}
+
+/// The buyer of a completed order rates its master, once.
+pub async fn review(
+    state: &AppState,
+    user: &AuthUser,
+    order_id: i64,
+    stars: i32,
+    text: &str,
+) -> Result<Review, ApiError> {
+    let mut problems = Vec::new();
+    let rating = review::rating(stars).map_err(|p| problems.push(("rating", p))).ok();
+    let text = review::text(text).map_err(|p| problems.push(("text", p))).ok();
+    let (Some(rating), Some(text)) = (rating, text) else { return Err(ApiError::validation(problems)) };
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let order = orders::lock(conn, order_id).await?.ok_or_else(no_such_order)?;
+        match party(&order, user) {
+            None => return Err(no_such_order()),
+            Some(Party::Master) => return Err(ApiError::forbidden("only the buyer of the order may review it")),
+            Some(Party::Buyer) => {}
+        }
+        if order.state().status != OrderStatus::Completed {
+            return Err(ApiError::conflict("order_not_completed", "only a completed order can be reviewed"));
+        }
+        let new = NewReview { order_id, buyer_id: order.buyer_id, master_id: order.master_id, rating, text };
+        let review = reviews::insert(conn, &new).await.map_err(|error| {
+            if is_unique_violation(&error) {
+                ApiError::conflict("already_reviewed", "this order has been reviewed already")
+            } else {
+                error.into()
+            }
+        })?;
+        let stats = users::add_review(conn, order.master_id, rating).await?;
+        let event = ReviewCreated {
+            review_id: review.id,
+            order_id,
+            buyer_id: order.buyer_id,
+            master_id: order.master_id,
+            rating: rating.into(),
+        };
+        publish(conn, MARKETPLACE_ORDERS, order_id, event).await?;
+        publish_stats(conn, order.master_id, stats).await?;
+        Ok(review)
+    })
+    .await
+}
+
+pub async fn reviews_of(state: &AppState, master_id: i64, page: &PageRequest) -> Result<Vec<Review>, ApiError> {
+    let mut conn = state.db.get().await?;
+    Ok(reviews::of_master(&mut conn, master_id, page).await?)
+}

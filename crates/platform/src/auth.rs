@@ -92,7 +92,13 @@ pub struct TokenVerifier {
     min_refresh: Duration,
     max_age: Duration,
     revocations: Option<RedisPool>,
+    /// Tokens whose signature and claims were checked already: the RSA check costs more than
+    /// the rest of a typical request, and a client sends the same token until it expires.
+    verified: std::sync::Mutex<HashMap<String, Claims>>,
 }
+
+/// Verified tokens remembered at most; the memory is emptied when it fills up.
+const VERIFIED_CAPACITY: usize = 10_000;
 
 impl TokenVerifier {
     pub fn new(source: KeySource, settings: &JwtSettings, revocations: Option<RedisPool>) -> Self {
@@ -109,6 +115,7 @@ impl TokenVerifier {
             min_refresh: Duration::from_secs(settings.jwks_min_refresh_secs),
             max_age: Duration::from_secs(settings.jwks_max_age_secs),
             revocations,
+            verified: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -120,18 +127,40 @@ impl TokenVerifier {
             return Err(AuthError::Invalid);
         }
         let kid = header.kid.ok_or(AuthError::Invalid)?;
+        // The key is looked up even for a remembered token: a key withdrawn from the JWKS
+        // ends its tokens at once.
         let key = self.key(&kid).await?;
-        let claims = decode::<Claims>(token, &key, &self.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid,
-            })?
-            .claims;
-        claims.user_id().ok_or(AuthError::Invalid)?;
+        let claims = match self.remembered(token) {
+            Some(claims) if claims.exp + self.validation.leeway as i64 >= now_secs() => claims,
+            Some(_) => return Err(AuthError::Expired),
+            None => {
+                let claims = decode::<Claims>(token, &key, &self.validation)
+                    .map_err(|e| match e.kind() {
+                        jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                        _ => AuthError::Invalid,
+                    })?
+                    .claims;
+                claims.user_id().ok_or(AuthError::Invalid)?;
+                self.remember(token, &claims);
+                claims
+            }
+        };
         if self.is_revoked(&claims.jti).await? {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
+    }
+
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
     }
 
     async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
@@ -172,6 +201,10 @@ impl TokenVerifier {
             .await
             .map_err(|e| AuthError::Unavailable(e.to_string()))
     }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The caller, from a verified access token (Bearer header, or the `access_token` cookie).

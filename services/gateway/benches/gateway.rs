@@ -1,7 +1,8 @@
-//! `make bench` for the gateway: the same upstream endpoint (the marketplace's
-//! `GET /api/v2/regions`) loaded by `wrk` directly and through a gateway process, side by
-//! side in one run; prints both and the ratios (goal: throughput ≥ 0.85 of direct, p99
-//! added ≤ 1 ms).
+//! `make bench` for the gateway: the same marketplace endpoints loaded by `wrk` directly and
+//! through a gateway process, side by side in one run; prints both and the ratios (goal:
+//! throughput ≥ 0.85 of direct, p99 added ≤ 1 ms). Two endpoints: `GET /api/v2/regions` (a
+//! constant answer: the gateway's own cost at its most visible) and `GET /search/masters`
+//! (a database query, as most requests are). Everything shares the machine's cores, wrk too.
 
 #[allow(dead_code)]
 #[path = "../tests/api/helpers.rs"]
@@ -33,19 +34,20 @@ async fn main() {
     }))
     .await;
 
-    let direct_url = app.url("/api/v2/regions");
-    let gateway_url = gateway.url("/api/v2/regions");
-    load::wrk(&direct_url, None, CONNECTIONS, Duration::from_secs(1)); // warm-up
-    load::wrk(&gateway_url, None, CONNECTIONS, Duration::from_secs(1));
-    let direct = load::wrk(&direct_url, None, CONNECTIONS, RUN);
-    let through = load::wrk(&gateway_url, None, CONNECTIONS, RUN);
-    println!("GET /api/v2/regions, wrk -t2 -c{CONNECTIONS} -d{}s", RUN.as_secs());
-    println!("  direct:          {:>8.0} req/s, p99 {:>6.2} ms", direct.per_second, direct.p99_ms());
-    println!("  through gateway: {:>8.0} req/s, p99 {:>6.2} ms", through.per_second, through.p99_ms());
-    println!(
-        "  gateway / direct throughput: {:.2}; p99 added: {:.2} ms; gateway peak RSS {:.1} MB",
-        through.per_second / direct.per_second,
-        through.p99_ms() - direct.p99_ms(),
-        gateway.peak_rss_bytes() as f64 / (1024.0 * 1024.0)
-    );
+    for path in ["/api/v2/regions", "/api/v2/search/masters?q=%D0%BA%D1%83%D1%85%D0%BD%D0%B8&region=almaty"] {
+        let (direct_url, gateway_url) = (app.url(path), gateway.url(path));
+        load::wrk(&direct_url, None, CONNECTIONS, Duration::from_secs(1)); // warm-up
+        load::wrk(&gateway_url, None, CONNECTIONS, Duration::from_secs(1));
+        let direct = load::wrk(&direct_url, None, CONNECTIONS, RUN);
+        let through = load::wrk(&gateway_url, None, CONNECTIONS, RUN);
+        println!("GET {path}, wrk -t2 -c{CONNECTIONS} -d{}s", RUN.as_secs());
+        println!("  direct:          {:>8.0} req/s, p99 {:>6.2} ms", direct.per_second, direct.p99_ms());
+        println!("  through gateway: {:>8.0} req/s, p99 {:>6.2} ms", through.per_second, through.p99_ms());
+        println!(
+            "  gateway / direct throughput: {:.2}; p99 added: {:.2} ms",
+            through.per_second / direct.per_second,
+            through.p99_ms() - direct.p99_ms()
+        );
+    }
+    println!("gateway peak RSS: {:.1} MB", gateway.peak_rss_bytes() as f64 / (1024.0 * 1024.0));
 }

@@ -213,6 +213,54 @@ impl Gateway {
         }
     }
 
+    /// The edge checks, in order: CSRF, token, rate limit, declared body size. The caller's
+    /// user id when admitted, the answer to give otherwise.
+    async fn admit(
+        &self,
+        session: &Session,
+        ctx: &mut RequestContext,
+        destination: &Destination,
+        origin: Option<&str>,
+    ) -> Result<Option<i64>, ApiError> {
+        let request = session.req_header();
+        let method = request.method.as_str();
+        let has_cookie = cookie(request, ACCESS_TOKEN_COOKIE).is_some();
+        if !self.origins.csrf_ok(method, bearer(request).is_some(), has_cookie, origin, header(request, "referer")) {
+            let message = "cookie-authenticated writes must come from an allowed origin";
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", message));
+        }
+        let user = self.authenticate(request, destination.public).await?;
+        let caller = user.map(|id| format!("user:{id}")).unwrap_or_else(|| format!("ip:{}", client_ip(session)));
+        let tier = destination.tier;
+        let decision = self.limiter.check(&format!("{}:{caller}", tier.as_str()), self.quota(tier)).await;
+        ctx.rate = Some(decision);
+        if !decision.allowed {
+            self.metrics.rate_limited.with_label_values(&[tier.as_str()]).inc();
+            return Err(ApiError::too_many_requests(decision.retry_after_secs));
+        }
+        let declared_length = header(request, "content-length").and_then(|v| v.parse::<u64>().ok());
+        if let (Some(limit), Some(length)) = (destination.body_limit, declared_length)
+            && length > limit
+        {
+            let message = format!("the body may be at most {limit} bytes");
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message));
+        }
+        Ok(user)
+    }
+
+    /// `GET /api/v2/search?q=…`: every source at once (requests only for signed-in callers).
+    async fn universal_search(&self, session: &mut Session, ctx: &RequestContext, user: Option<i64>) -> Result<bool> {
+        let query = session.req_header().uri.query().unwrap_or_default().to_owned();
+        let q = form_urlencoded_value(&query, "q").unwrap_or_default();
+        if q.trim().chars().count() < 2 {
+            let error = ApiError::validation([("q", "must be at least 2 characters".to_owned())]);
+            return self.respond_error(session, ctx, error).await;
+        }
+        let token = bearer(session.req_header()).map(str::to_owned).filter(|_| user.is_some());
+        let answer = self.search.run(&self.upstreams, &q, &query, token.as_deref()).await;
+        self.respond_json(session, ctx, 200, &answer).await
+    }
+
     fn quota(&self, tier: Tier) -> Quota {
         match tier {
             Tier::Api => self.quotas.api,
@@ -275,11 +323,11 @@ impl ProxyHttp for Gateway {
         let search = path == "/api/v2/search";
         let destination = if search {
             Destination {
-                upstream: "search".into(),
+                upstream: "gateway".into(),
                 route: path.clone(),
                 public: true,
                 tier: Tier::Api,
-                body_limit: Some(0),
+                body_limit: None,
             }
         } else {
             match self.router.route(&method, &path) {
@@ -287,63 +335,13 @@ impl ProxyHttp for Gateway {
                 None => return self.respond_error(session, ctx, ApiError::not_found("no such resource")).await,
             }
         };
-        let request = session.req_header();
-        let csrf_ok = self.origins.csrf_ok(
-            &method,
-            bearer(request).is_some(),
-            cookie(request, ACCESS_TOKEN_COOKIE).is_some(),
-            origin.as_deref(),
-            header(request, "referer"),
-        );
-        if !csrf_ok {
-            let error = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_rejected",
-                "cookie-authenticated writes must come from an allowed origin",
-            );
-            return self.respond_error(session, ctx, error).await;
-        }
-        let user = match self.authenticate(session.req_header(), destination.public).await {
+        let user = match self.admit(session, ctx, &destination, origin.as_deref()).await {
             Ok(user) => user,
             Err(error) => return self.respond_error(session, ctx, error).await,
         };
-        let caller = user.map(|id| format!("user:{id}")).unwrap_or_else(|| format!("ip:{}", client_ip(session)));
-        let decision =
-            self.limiter.check(&format!("{}:{caller}", destination.tier.as_str()), self.quota(destination.tier)).await;
-        ctx.rate = Some(decision);
-        if !decision.allowed {
-            self.metrics.rate_limited.with_label_values(&[destination.tier.as_str()]).inc();
-            let error = ApiError::too_many_requests(decision.retry_after_secs);
-            return self.respond_error(session, ctx, error).await;
-        }
-        let declared_length = header(session.req_header(), "content-length").and_then(|v| v.parse::<u64>().ok());
-        if let (Some(limit), Some(length)) = (destination.body_limit, declared_length)
-            && length > limit
-            && !search
-        {
-            let error = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body may be at most {limit} bytes"),
-            );
-            return self.respond_error(session, ctx, error).await;
-        }
         ctx.destination = Some(destination);
         if search {
-            let query = session.req_header().uri.query().unwrap_or_default().to_owned();
-            let q = form_urlencoded_value(&query, "q").unwrap_or_default();
-            if q.trim().chars().count() < 2 {
-                return self
-                    .respond_error(
-                        session,
-                        ctx,
-                        ApiError::validation([("q", "must be at least 2 characters".to_owned())]),
-                    )
-                    .await;
-            }
-            let token = bearer(session.req_header()).map(str::to_owned).filter(|_| user.is_some());
-            let answer = self.search.run(&self.upstreams, &q, &query, token.as_deref()).await;
-            return self.respond_json(session, ctx, 200, &answer).await;
+            return self.universal_search(session, ctx, user).await;
         }
         Ok(false)
     }

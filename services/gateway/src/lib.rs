@@ -27,7 +27,9 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
     let platform = &config.platform;
     let conf = ServerConf {
         threads: settings.threads.max(1),
-        grace_period_seconds: Some(platform.http.shutdown_timeout_secs),
+        // After SIGTERM: one second before the listeners close (Pingora's window for a new
+        // process to take them over, which we do not use), then in-flight requests may finish.
+        grace_period_seconds: Some(1),
         graceful_shutdown_timeout_seconds: Some(platform.http.shutdown_timeout_secs),
         ..ServerConf::default()
     };

@@ -22,6 +22,10 @@ fn request_id(request: &ServiceRequest) -> String {
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
+/// Probes and scrapes arrive every few seconds (the gateway checks `/ready` every 2 s); their
+/// successes are logged at debug so that they do not drown the requests.
+const QUIET_ENDPOINTS: &[&str] = &["/live", "/ready", "/health", "/metrics"];
+
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -51,7 +55,14 @@ pub async fn observe(
         metrics.http_requests_total.with_label_values(&[&method, &endpoint, status.as_str()]).inc();
         metrics.http_request_duration_seconds.with_label_values(&[&method, &endpoint]).observe(elapsed.as_secs_f64());
     }
-    span.in_scope(|| tracing::info!(status = status.as_u16(), duration_ms = elapsed.as_secs_f64() * 1000.0, "request"));
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if QUIET_ENDPOINTS.contains(&endpoint.as_str()) && status.is_success() {
+            tracing::debug!(status = status.as_u16(), duration_ms, "request");
+        } else {
+            tracing::info!(status = status.as_u16(), duration_ms, "request");
+        }
+    });
     outcome.map(|mut response| {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

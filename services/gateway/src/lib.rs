@@ -15,6 +15,7 @@ pub mod upstreams;
 use crate::config::Config;
 use crate::proxy::{Gateway, Quotas};
 use crate::rate_limit::{Quota, RateLimiter};
+use http::{HeaderName, HeaderValue};
 use pingora::server::Server;
 use pingora::server::configuration::{Opt, ServerConf};
 use platform::auth::{KeySource, TokenVerifier};
@@ -59,7 +60,10 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
             Duration::from_millis(settings.search_deadline_ms),
         ),
         docs: docs::Docs::new(settings.openapi_documents.clone(), &settings.docs_dir),
-        security_headers: platform::http::security_header_pairs(platform.http.hsts_max_age_secs).to_vec(),
+        security_headers: platform::http::security_header_pairs(platform.http.hsts_max_age_secs)
+            .into_iter()
+            .map(|(name, value)| Ok((HeaderName::from_bytes(name.as_bytes())?, HeaderValue::try_from(value)?)))
+            .collect::<anyhow::Result<_>>()?,
         connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
         read_timeout: Duration::from_millis(settings.read_timeout_ms),
     };

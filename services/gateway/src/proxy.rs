@@ -11,6 +11,7 @@ use crate::search::Search;
 use crate::upstreams::Upstreams;
 use async_trait::async_trait;
 use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::lb::Backend;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
@@ -42,7 +43,8 @@ pub struct Gateway {
     pub metrics: Arc<Metrics>,
     pub search: Search,
     pub docs: Docs,
-    pub security_headers: Vec<(&'static str, String)>,
+    /// Parsed once: they go on every answer.
+    pub security_headers: Vec<(HeaderName, HeaderValue)>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
 }
@@ -93,7 +95,7 @@ impl Gateway {
     /// The headers every answer carries, from the gateway or from a service.
     fn decorate(&self, response: &mut ResponseHeader, ctx: &RequestContext) -> Result<()> {
         for (name, value) in &self.security_headers {
-            response.insert_header(*name, value.as_str())?;
+            response.insert_header(name, value.clone())?;
         }
         if let Some(policy) = ctx.content_policy {
             response.insert_header("Content-Security-Policy", policy)?;

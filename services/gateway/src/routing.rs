@@ -33,23 +33,52 @@ pub struct Destination {
     pub body_limit: Option<u64>,
 }
 
-pub struct Router {
-    /// Longest prefix first.
-    routes: Vec<RouteRule>,
-    public: Vec<PublicRule>,
-    upload_prefixes: Vec<String>,
-    body_limit: u64,
-    upload_body_limit: u64,
+/// A path prefix split once into segments; `{id}` matches a number.
+#[derive(Debug, Clone)]
+struct Pattern(Vec<Segment>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Number,
 }
 
-/// Whether `path` starts with `pattern`, segment by segment; `{id}` matches a number.
-fn starts_with(path: &str, pattern: &str) -> bool {
-    let mut path_segments = path.trim_end_matches('/').split('/');
-    pattern.trim_end_matches('/').split('/').all(|expected| match path_segments.next() {
-        Some(segment) if expected == "{id}" => !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()),
-        Some(segment) => segment == expected,
-        None => false,
-    })
+impl Pattern {
+    fn new(prefix: &str) -> Self {
+        let segments = prefix.trim_end_matches('/').split('/');
+        Self(segments.map(|s| if s == "{id}" { Segment::Number } else { Segment::Literal(s.to_owned()) }).collect())
+    }
+
+    /// Whether `path` (already split) starts with this pattern, segment by segment.
+    fn matches(&self, path: &[&str]) -> bool {
+        self.0.len() <= path.len()
+            && self.0.iter().zip(path).all(|(expected, segment)| match expected {
+                Segment::Number => !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()),
+                Segment::Literal(literal) => literal == segment,
+            })
+    }
+}
+
+struct Route {
+    pattern: Pattern,
+    rule: RouteRule,
+    websocket: bool,
+}
+
+struct PublicPattern {
+    method: Option<String>,
+    pattern: Pattern,
+}
+
+/// The routing table, its patterns split once (routing runs on every request).
+pub struct Router {
+    /// Longest prefix first.
+    routes: Vec<Route>,
+    public: Vec<PublicPattern>,
+    uploads: Vec<Pattern>,
+    auth: Pattern,
+    body_limit: u64,
+    upload_body_limit: u64,
 }
 
 fn is_websocket_route(prefix: &str) -> bool {
@@ -58,12 +87,29 @@ fn is_websocket_route(prefix: &str) -> bool {
 
 impl Router {
     pub fn new(settings: &GatewaySettings) -> Self {
-        let mut routes = settings.routes.clone();
-        routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+        let mut rules = settings.routes.clone();
+        rules.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+        let routes = rules
+            .into_iter()
+            .map(|rule| Route {
+                pattern: Pattern::new(&rule.prefix),
+                websocket: is_websocket_route(&rule.prefix),
+                rule,
+            })
+            .collect();
+        let public = settings
+            .public
+            .iter()
+            .map(|PublicRule { method, prefix }| PublicPattern {
+                method: method.clone(),
+                pattern: Pattern::new(prefix),
+            })
+            .collect();
         Self {
             routes,
-            public: settings.public.clone(),
-            upload_prefixes: settings.upload_prefixes.clone(),
+            public,
+            uploads: settings.upload_prefixes.iter().map(|prefix| Pattern::new(prefix)).collect(),
+            auth: Pattern::new("/api/v2/auth"),
             body_limit: settings.body_limit_bytes,
             upload_body_limit: settings.upload_body_limit_bytes,
         }
@@ -71,24 +117,26 @@ impl Router {
 
     /// The destination of `method path`, or `None` for a path no service serves.
     pub fn route(&self, method: &str, path: &str) -> Option<Destination> {
-        let rule = self.routes.iter().find(|r| starts_with(path, &r.prefix))?;
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let route = self.routes.iter().find(|r| r.pattern.matches(&segments))?;
         let public = self.public.iter().any(|p| {
-            p.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && starts_with(path, &p.prefix)
+            p.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && p.pattern.matches(&segments)
         });
-        let upload = self.upload_prefixes.iter().any(|prefix| starts_with(path, prefix));
+        let upload = self.uploads.iter().any(|pattern| pattern.matches(&segments));
         let tier = if upload {
             Tier::Upload
-        } else if starts_with(path, "/api/v2/auth") {
+        } else if self.auth.matches(&segments) {
             Tier::Strict
         } else {
             Tier::Api
         };
-        let body_limit = match (is_websocket_route(&rule.prefix), upload) {
+        let body_limit = match (route.websocket, upload) {
             (true, _) => None,
             (false, true) => Some(self.upload_body_limit),
             (false, false) => Some(self.body_limit),
         };
-        Some(Destination { upstream: rule.upstream.clone(), route: rule.prefix.clone(), public, tier, body_limit })
+        let (upstream, prefix) = (route.rule.upstream.clone(), route.rule.prefix.clone());
+        Some(Destination { upstream, route: prefix, public, tier, body_limit })
     }
 }
 

@@ -232,13 +232,18 @@ fn role_list(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
 }
 
+/// The token of an `Authorization: Bearer …` header value (the gateway reads it too).
+pub fn bearer(authorization: &str) -> Option<&str> {
+    authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer ")).map(str::trim)
+}
+
 fn bearer_token(request: &HttpRequest) -> Option<String> {
     let from_header = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
+        .and_then(bearer)
+        .map(str::to_owned);
     from_header.or_else(|| request.cookie(ACCESS_TOKEN_COOKIE).map(|c| c.value().to_owned()))
 }
 

@@ -69,7 +69,7 @@ fn header<'a>(request: &'a RequestHeader, name: &str) -> Option<&'a str> {
 }
 
 fn bearer(request: &RequestHeader) -> Option<&str> {
-    header(request, "authorization").and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+    header(request, "authorization").and_then(platform::auth::bearer)
 }
 
 fn cookie<'a>(request: &'a RequestHeader, name: &str) -> Option<&'a str> {

@@ -60,14 +60,14 @@ fn category_codes(reference: &Reference, names: &[String]) -> Result<Vec<String>
 }
 
 /// Collects every field's problem; `Err` lists them all.
-struct Checks(Vec<(&'static str, String)>);
+pub(crate) struct Checks(pub(crate) Vec<(&'static str, String)>);
 
 impl Checks {
-    fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push((field, problem))).ok()
     }
 
-    fn finish(self) -> Result<(), ApiError> {
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
     }
 }

@@ -18,6 +18,7 @@ use platform::ApiError;
 use platform::consumer::EventHandler;
 use platform::db::PgPool;
 use platform::redis::RedisPool;
+use std::sync::Arc;
 
 pub const CONSUMER_GROUP: &str = "marketplace.gamification";
 
@@ -72,18 +73,21 @@ pub fn award_for(event: &Envelope) -> Option<Award> {
     }
 }
 
-/// Records `award` unless its source was rewarded before, unlocks what it reaches and
-/// publishes `points.awarded` / `achievement.unlocked`. True when it was new.
-pub async fn apply(conn: &mut AsyncPgConnection, award: &Award) -> QueryResult<bool> {
+/// Records `award` unless its source was rewarded before, unlocks what it reaches among
+/// `achievements` and publishes `points.awarded` / `achievement.unlocked`. True when it was new.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    award: &Award,
+    achievements: &[rules::AchievementRule],
+) -> QueryResult<bool> {
     if !ledger::record(conn, award.user_id, award.points, &award.reason, &award.source).await? {
         return Ok(false);
     }
     let (total, _, _) = users::add_points(conn, award.user_id, award.points).await?;
-    let achievements = ledger::rules(conn).await?;
-    let mut reached: Vec<&rules::AchievementRule> = rules::reached(&achievements, POINTS_COUNTER, total).collect();
+    let mut reached: Vec<&rules::AchievementRule> = rules::reached(achievements, POINTS_COUNTER, total).collect();
     if let Some(counter) = award.counter {
         let value = ledger::bump_counter(conn, award.user_id, counter, 1).await?;
-        reached.extend(rules::reached(&achievements, counter, value));
+        reached.extend(rules::reached(achievements, counter, value));
     }
     for rule in reached {
         if let Some(title) = ledger::unlock(conn, award.user_id, &rule.code).await? {
@@ -177,6 +181,18 @@ impl Leaderboards {
         Ok(boards)
     }
 
+    /// Rebuilds the boards when Redis has lost them (a flushed or new Redis); at start, so that
+    /// replicas restarting against a healthy Redis do not all scan the ledger.
+    pub async fn rebuild_if_missing(&self) -> anyhow::Result<()> {
+        let everyone = self.key(&Period::All.key(Utc::now()), &rules::scope(None, None));
+        let present: bool = self.redis.get().await?.exists(&everyone).await?;
+        if !present {
+            let boards = self.rebuild().await?;
+            tracing::info!(boards, "leaderboards rebuilt from the ledger");
+        }
+        Ok(())
+    }
+
     /// One page of a board, best first.
     pub async fn standings(
         &self,
@@ -211,13 +227,15 @@ impl Leaderboards {
 /// Awards points for the events that earn them, once each.
 pub struct GamificationHandler {
     pub boards: Leaderboards,
+    /// The achievements (seeded by migration), loaded at start.
+    pub achievements: Arc<Vec<rules::AchievementRule>>,
 }
 
 impl EventHandler for GamificationHandler {
     fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             if let Some(award) = award_for(event) {
-                apply(conn, &award).await?;
+                apply(conn, &award, &self.achievements).await?;
             }
             Ok(())
         })

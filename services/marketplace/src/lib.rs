@@ -41,6 +41,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let (db, redis) = (connections.db.clone(), connections.redis.clone());
     let mut conn = db.get().await?;
     let reference = Arc::new(store::reference::load(&mut conn).await?);
+    let achievements = Arc::new(store::gamification::rules(&mut conn).await?);
     drop(conn);
     let verifier = web::Data::new(TokenVerifier::new(
         KeySource::jwks(settings.jwt.jwks_url.clone()),
@@ -62,7 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         REWARDED,
         db.clone(),
         settings.kafka.clone(),
-        GamificationHandler { boards: leaderboards.clone() },
+        GamificationHandler { boards: leaderboards.clone(), achievements: achievements.clone() },
     );
     let state = web::Data::new(AppState {
         db: db.clone(),
@@ -70,6 +71,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         settings: config.marketplace.clone(),
         reference,
         leaderboards: leaderboards.clone(),
+        achievements,
     });
     let mut app = Application::build(SERVICE, settings, health, move |cfg| {
         cfg.app_data(state.clone()).app_data(verifier.clone()).configure(http::routes);
@@ -80,7 +82,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let interval = Duration::from_secs(config.marketplace.expiry_interval_secs.max(1));
     app.spawn_background("request-expiry", move |stop| expiry::run(db, interval, stop));
     app.spawn_background("leaderboard-rebuild", move |_| async move {
-        if let Err(error) = leaderboards.rebuild().await {
+        if let Err(error) = leaderboards.rebuild_if_missing().await {
             tracing::warn!(error = %format!("{error:#}"), "leaderboards not rebuilt at start");
         }
     });

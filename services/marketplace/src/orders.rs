@@ -1,5 +1,6 @@
 //! Orders after acceptance: moves through the state machine, reviews and master statistics.
 
+use crate::deals::Checks;
 use crate::domain::order::{self, OrderAction, OrderStatus, Party, TransitionError};
 use crate::domain::request::RequestStatus;
 use crate::domain::review;
@@ -137,10 +138,13 @@ pub async fn review(
     stars: i32,
     text: &str,
 ) -> Result<Review, ApiError> {
-    let mut problems = Vec::new();
-    let rating = review::rating(stars).map_err(|p| problems.push(("rating", p))).ok();
-    let text = review::text(text).map_err(|p| problems.push(("text", p))).ok();
-    let (Some(rating), Some(text)) = (rating, text) else { return Err(ApiError::validation(problems)) };
+    let mut checks = Checks(Vec::new());
+    let rating = checks.check("rating", review::rating(stars));
+    let text = checks.check("text", review::text(text));
+    checks.finish()?;
+    let (Some(rating), Some(text)) = (rating, text) else {
+        return Err(ApiError::internal("a checked field is missing"));
+    };
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let order = orders::lock(conn, order_id).await?.ok_or_else(no_such_order)?;

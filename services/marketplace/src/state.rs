@@ -1,6 +1,7 @@
 //! What the handlers share.
 
 use crate::config::MarketplaceSettings;
+use crate::domain::gamification::AchievementRule;
 use crate::domain::reference::Reference;
 use crate::gamification::Leaderboards;
 use platform::db::PgPool;
@@ -15,4 +16,6 @@ pub struct AppState {
     /// Regions and categories (seeded by migration, loaded at start).
     pub reference: Arc<Reference>,
     pub leaderboards: Leaderboards,
+    /// The achievements (seeded by migration), loaded at start.
+    pub achievements: Arc<Vec<AchievementRule>>,
 }

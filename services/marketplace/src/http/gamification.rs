@@ -194,7 +194,8 @@ pub async fn award_points(
         source: format!("admin:{}:{}", user.id, uuid::Uuid::now_v7()),
     };
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| Ok(gamification::apply(conn, &award).await?)).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| Ok(gamification::apply(conn, &award, &state.achievements).await?))
+        .await?;
     if let Err(error) = state.leaderboards.refresh(award.user_id).await {
         tracing::warn!(error = %format!("{error:#}"), "leaderboard not refreshed");
     }

@@ -27,7 +27,7 @@ use utoipa::OpenApi;
     components(schemas(
         reference::Regions, reference::Categories, requests::RequestView, crate::deals::RequestInput,
         crate::deals::RequestEdit, crate::store::proposals::Proposal, proposals::Proposals, crate::deals::ProposalInput,
-        orders::OrderView, crate::store::reviews::Review, orders::ActionBody, orders::ReviewBody, masters::MasterView,
+        orders::OrderView, crate::store::orders::Order, crate::domain::order::OrderStatus, crate::store::reviews::Review, orders::ActionBody, orders::ReviewBody, masters::MasterView,
         masters::ServicesBody, gamification::Achievements, gamification::AchievementView, gamification::Levels,
         gamification::LevelStep, gamification::Leaderboard, gamification::AwardBody, gamification::AwardResult,
         platform::error::ErrorBody,

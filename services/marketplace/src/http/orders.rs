@@ -6,31 +6,16 @@ use crate::state::AppState;
 use crate::store::orders::{Order, StatusChange};
 use crate::store::reviews::Review;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// An order, with its status history in the order details.
 #[derive(Serialize, ToSchema)]
 pub struct OrderView {
-    pub id: i64,
-    pub request_id: i64,
-    pub proposal_id: i64,
-    pub buyer_id: i64,
-    pub master_id: i64,
-    pub title: String,
-    /// In tiyn.
-    pub price: i64,
-    pub deadline_days: i32,
-    pub due_at: DateTime<Utc>,
-    pub status: OrderStatus,
-    /// When the master marked the work finished (awaiting the buyer's confirmation).
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub revision_notes: Option<String>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub order: Order,
     /// Every status change, oldest first (order details only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<StatusChange>>,
@@ -38,24 +23,7 @@ pub struct OrderView {
 
 impl OrderView {
     pub fn new(order: Order, history: Option<Vec<StatusChange>>) -> Self {
-        Self {
-            status: order.state().status,
-            id: order.id,
-            request_id: order.request_id,
-            proposal_id: order.proposal_id,
-            buyer_id: order.buyer_id,
-            master_id: order.master_id,
-            title: order.title,
-            price: order.price,
-            deadline_days: order.deadline_days,
-            due_at: order.due_at,
-            delivered_at: order.delivered_at,
-            revision_notes: order.revision_notes,
-            completed_at: order.completed_at,
-            created_at: order.created_at,
-            updated_at: order.updated_at,
-            history,
-        }
+        Self { order, history }
     }
 }
 

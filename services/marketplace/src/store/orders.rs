@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::pagination::PageRequest;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// An order as stored and as answered.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: i64,
@@ -14,10 +15,13 @@ pub struct Order {
     pub buyer_id: i64,
     pub master_id: i64,
     pub title: String,
+    /// In tiyn.
     pub price: i64,
     pub deadline_days: i32,
     pub due_at: DateTime<Utc>,
+    #[schema(value_type = OrderStatus)]
     pub status: String,
+    /// When the master marked the work finished (awaiting the buyer's confirmation).
     pub delivered_at: Option<DateTime<Utc>>,
     pub revision_notes: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,

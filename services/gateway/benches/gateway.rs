@@ -1,20 +1,70 @@
-//! `make bench` for the gateway: the same marketplace endpoints loaded by `wrk` directly and
-//! through a gateway process, side by side in one run; prints both and the ratios (goal:
+//! `make bench` for the gateway: the same marketplace endpoints loaded by `wrk` directly, through
+//! a bare Pingora proxy (the framework with nothing of ours: its own cost on this machine) and
+//! through a gateway process, side by side in one run; prints all three and the ratios (goal:
 //! throughput ≥ 0.85 of direct, p99 added ≤ 1 ms). Two endpoints: `GET /api/v2/regions` (a
-//! constant answer: the gateway's own cost at its most visible) and `GET /search/masters`
-//! (a database query, as most requests are). Everything shares the machine's cores, wrk too.
+//! constant answer: the proxy's cost at its most visible) and `GET /search/masters` (a database
+//! query, as most requests are). Everything shares the machine's cores, wrk too, so the runs
+//! alternate and each figure is the median of [`ROUNDS`].
 
 #[allow(dead_code)]
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 
+use async_trait::async_trait;
 use marketplace::config::{Config, MarketplaceSettings};
+use pingora::proxy::{ProxyHttp, Session};
+use pingora::server::Server;
+use pingora::server::configuration::{Opt, ServerConf};
+use pingora::upstreams::peer::HttpPeer;
 use serde_json::json;
 use std::time::Duration;
+use testkit::load::Throughput;
 use testkit::{TestApp, TestSchema, load, unique_prefix};
 
 const CONNECTIONS: usize = 16;
-const RUN: Duration = Duration::from_secs(5);
+const RUN: Duration = Duration::from_secs(3);
+const ROUNDS: usize = 3;
+
+/// Pingora forwarding every request to one address, with no filters of its own.
+struct BareProxy(String);
+
+#[async_trait]
+impl ProxyHttp for BareProxy {
+    type CTX = ();
+
+    fn new_ctx(&self) {}
+
+    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut ()) -> pingora::Result<Box<HttpPeer>> {
+        Ok(Box::new(HttpPeer::new(self.0.as_str(), false, String::new())))
+    }
+}
+
+/// Starts a bare proxy to `upstream` with the gateway's thread count; its base URL.
+async fn start_bare_proxy(upstream: String) -> String {
+    let address = format!("127.0.0.1:{}", testkit::free_port());
+    let listen = address.clone();
+    std::thread::spawn(move || {
+        let conf = ServerConf { threads: 2, ..ServerConf::default() };
+        let mut server = Server::new_with_opt_and_conf(Opt::default(), conf);
+        server.bootstrap();
+        let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, BareProxy(upstream));
+        proxy.add_tcp(&listen);
+        server.add_service(proxy);
+        server.run_forever()
+    });
+    while tokio::net::TcpStream::connect(&address).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    format!("http://{address}")
+}
+
+/// The median run by throughput, and the median p99, of `ROUNDS` runs each.
+fn medians(runs: &mut [Throughput]) -> Throughput {
+    runs.sort_by_key(|run| run.p99);
+    let p99 = runs[runs.len() / 2].p99;
+    runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    Throughput { per_second: runs[runs.len() / 2].per_second, p99 }
+}
 
 #[tokio::main]
 async fn main() {
@@ -33,20 +83,34 @@ async fn main() {
         g["rate_limits"] = json!({ "api_per_minute": 100_000_000 });
     }))
     .await;
+    let bare = start_bare_proxy(upstream).await;
 
     for path in ["/api/v2/regions", "/api/v2/search/masters?q=%D0%BA%D1%83%D1%85%D0%BD%D0%B8&region=almaty"] {
-        let (direct_url, gateway_url) = (app.url(path), gateway.url(path));
-        load::wrk(&direct_url, None, CONNECTIONS, Duration::from_secs(1)); // warm-up
-        load::wrk(&gateway_url, None, CONNECTIONS, Duration::from_secs(1));
-        let direct = load::wrk(&direct_url, None, CONNECTIONS, RUN);
-        let through = load::wrk(&gateway_url, None, CONNECTIONS, RUN);
-        println!("GET {path}, wrk -t2 -c{CONNECTIONS} -d{}s", RUN.as_secs());
-        println!("  direct:          {:>8.0} req/s, p99 {:>6.2} ms", direct.per_second, direct.p99_ms());
-        println!("  through gateway: {:>8.0} req/s, p99 {:>6.2} ms", through.per_second, through.p99_ms());
+        let urls = [app.url(path), format!("{bare}{path}"), gateway.url(path)];
+        let mut runs: [Vec<Throughput>; 3] = Default::default();
+        for url in &urls {
+            load::wrk(url, None, CONNECTIONS, Duration::from_secs(1)); // warm-up
+        }
+        for _ in 0..ROUNDS {
+            for (url, runs) in urls.iter().zip(&mut runs) {
+                runs.push(load::wrk(url, None, CONNECTIONS, RUN));
+            }
+        }
+        let [direct, bare, through] = runs.map(|mut runs| medians(&mut runs));
+        println!("GET {path}, wrk -t2 -c{CONNECTIONS} -d{}s, median of {ROUNDS}", RUN.as_secs());
+        for (name, result) in [("direct", direct), ("bare Pingora", bare), ("through gateway", through)] {
+            println!("  {name:<16} {:>8.0} req/s, p99 {:>6.2} ms", result.per_second, result.p99_ms());
+        }
         println!(
             "  gateway / direct throughput: {:.2}; p99 added: {:.2} ms",
             through.per_second / direct.per_second,
             through.p99_ms() - direct.p99_ms()
+        );
+        println!(
+            "  bare Pingora / direct: {:.2}; gateway / bare Pingora: {:.2}; p99 added over bare: {:.2} ms",
+            bare.per_second / direct.per_second,
+            through.per_second / bare.per_second,
+            through.p99_ms() - bare.p99_ms()
         );
     }
     println!("gateway peak RSS: {:.1} MB", gateway.peak_rss_bytes() as f64 / (1024.0 * 1024.0));

@@ -16,11 +16,17 @@ use crate::config::Config;
 use crate::proxy::{Gateway, Quotas};
 use crate::rate_limit::{Quota, RateLimiter};
 use http::{HeaderName, HeaderValue};
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::Server;
 use pingora::server::configuration::{Opt, ServerConf};
 use platform::auth::{KeySource, TokenVerifier};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Answers with a known length are sent when complete (streamed ones at every chunk): with a
+/// buffer this size a typical JSON answer leaves in one write, its headers included, where
+/// Pingora's default (one MSS) sent headers and body apart.
+const RESPONSE_WRITE_BUFFER: usize = 16 * 1024;
 
 /// Builds the Pingora server: the proxy on the configured port and the health checks.
 pub fn server(config: &Config) -> anyhow::Result<Server> {
@@ -47,7 +53,7 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
             &platform.jwt,
             Some(redis.clone()),
         ),
-        limiter: RateLimiter::new(redis, metrics.rate_limit_fallbacks.clone()),
+        limiter: Arc::new(RateLimiter::new(redis, metrics.rate_limit_fallbacks.clone())),
         quotas: Quotas {
             api: Quota::per_minute(settings.rate_limits.api_per_minute),
             strict: Quota::per_minute(settings.rate_limits.strict_per_minute),
@@ -68,7 +74,9 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
         read_timeout: Duration::from_millis(settings.read_timeout_ms),
     };
     let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, gateway);
-    proxy.add_tcp(&format!("{}:{}", platform.http.host, platform.http.port));
+    let address = format!("{}:{}", platform.http.host, platform.http.port);
+    proxy
+        .add_listener(ListenerConfig::tcp(address).l4_buffer(L4BufferSettings::default().write(RESPONSE_WRITE_BUFFER)));
     server.add_service(proxy);
     for check in health_checks {
         server.add_service(check);

@@ -1,6 +1,11 @@
 use gateway::config::{self, Config};
 use platform::telemetry;
 
+/// Proxying allocates and frees buffers for every request; with glibc's allocator that was a
+/// sixth of the gateway's CPU time under load (perf), mostly `malloc_consolidate`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let config: Config = platform::config::load(config::DEFAULTS, config::ENV_ALIASES)?;
     let _telemetry = telemetry::init(config::SERVICE, &config.platform.app, &config.platform.telemetry)?;

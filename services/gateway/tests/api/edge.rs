@@ -70,6 +70,29 @@ async fn the_strict_limit_holds_across_two_gateways() {
 }
 
 #[tokio::test]
+async fn leased_permits_never_exceed_the_limit_across_two_gateways() {
+    let services = Services::start().await;
+    // 1000 a minute: each gateway leases up to 10 permits at a time.
+    let config = services.config(|g| g["rate_limits"] = json!({ "api_per_minute": 1000 }));
+    let (first, second) = (Gateway::start(config.clone()).await, Gateway::start(config).await);
+    let mut statuses = Vec::new();
+    for round in 0..60 {
+        let requests = (0..20).map(|n| {
+            let gateway = if (round + n) % 2 == 0 { &first } else { &second };
+            async move { gateway.get("/api/v2/regions").await.0 }
+        });
+        statuses.extend(futures_util::future::join_all(requests).await);
+    }
+    let allowed = statuses.iter().filter(|status| **status == 200).count();
+    let refused = statuses.iter().filter(|status| **status == 429).count();
+    assert_eq!(allowed + refused, 1200, "{statuses:?}");
+    assert!(allowed <= 1000, "never beyond the limit: {allowed}");
+    assert!(allowed >= 1000 - 2 * 2 * 10, "at most two leases lost per gateway: {allowed}");
+    let served = services.marketplace.requests().len();
+    assert_eq!(served, allowed);
+}
+
+#[tokio::test]
 async fn without_redis_each_gateway_still_limits() {
     let services = Services::start().await;
     let mut config = services.config(|g| g["rate_limits"] = json!({ "strict_per_minute": 5 }));

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 /// The most permits one lease takes.
 pub const MAX_LEASE: u32 = 64;
-/// How long leased permits may be used: the window of a leased permit starts when it is taken
-/// from Redis, so it may end up to this much early.
+/// How long a lease's permits stay usable after its last trip to Redis. A permit's window starts
+/// when it is counted, so it may end up to two lifetimes early (a refill extends older permits).
 pub const LEASE_LIFETIME: Duration = Duration::from_secs(1);
 const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
 /// Local entries (leases, fallback windows) beyond which expired ones are swept.
@@ -320,8 +320,8 @@ impl RateLimiter {
     async fn trip(&self, key: &str, quota: Quota, size: u32) -> anyhow::Result<Trip> {
         let mut redis = tokio::time::timeout(REDIS_TIMEOUT, self.redis.get()).await??;
         let mut invocation = self.script.key(self.redis.key(&format!("gateway:rl:{key}")));
-        let trip = self.trips.fetch_add(1, Ordering::Relaxed);
-        invocation.arg(quota.period_ms()).arg(quota.limit).arg(format!("{}:{trip}", self.replica)).arg(size);
+        let sequence = self.trips.fetch_add(1, Ordering::Relaxed);
+        invocation.arg(quota.period_ms()).arg(quota.limit).arg(format!("{}:{sequence}", self.replica)).arg(size);
         let (count, oldest, now, granted): (u32, i64, u64, u32) =
             tokio::time::timeout(REDIS_TIMEOUT, invocation.invoke_async(&mut redis)).await??;
         Ok(Trip::new(quota, count, u64::try_from(oldest).ok(), now, size, granted))

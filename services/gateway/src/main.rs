@@ -2,7 +2,8 @@ use gateway::config::{self, Config};
 use platform::telemetry;
 
 /// Proxying allocates and frees buffers for every request; with glibc's allocator that was a
-/// sixth of the gateway's CPU time under load (perf), mostly `malloc_consolidate`.
+/// sixth of the gateway's CPU time under load (perf), mostly `malloc_consolidate`. mimalloc
+/// took the bench from 0.7 to 0.9 of a bare Pingora's throughput, for about 18 MB more RSS.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -161,6 +161,30 @@ impl From<deadpool_redis::redis::RedisError> for ApiError {
     }
 }
 
+/// What is wrong with an input, field by field, so that one answer names every problem.
+#[derive(Debug, Default)]
+pub struct FieldProblems(Vec<(&'static str, String)>);
+
+impl FieldProblems {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `result`'s value, or `None` with its problem noted against `field`.
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|problem| self.add(field, problem)).ok()
+    }
+
+    pub fn add(&mut self, field: &'static str, problem: impl Into<String>) {
+        self.0.push((field, problem.into()));
+    }
+
+    /// `Ok` when nothing was noted, else the validation error listing every problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +204,17 @@ mod tests {
         let response = ApiError::too_many_requests(7).error_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
+    }
+
+    #[test]
+    fn field_problems_are_answered_all_at_once() {
+        let mut problems = FieldProblems::new();
+        assert_eq!(problems.check("title", Ok::<_, String>(3)), Some(3));
+        assert_eq!(problems.check::<i32>("title", Err("too long".into())), None);
+        problems.add("budget", "must be positive");
+        let error = problems.finish().unwrap_err();
+        assert_eq!(error.details["fields"], serde_json::json!({ "title": "too long", "budget": "must be positive" }));
+        assert!(FieldProblems::new().finish().is_ok());
     }
 
     #[test]

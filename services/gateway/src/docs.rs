@@ -40,9 +40,11 @@ impl Docs {
             "paths": {},
             "components": { "schemas": {}, "securitySchemes": {} },
         });
+        let fetches = self.documents.iter().map(|(service, path)| self.fetch(upstreams, service, path));
+        let documents = futures_util::future::join_all(fetches).await;
         let mut unavailable = Vec::new();
-        for (service, path) in &self.documents {
-            match self.fetch(upstreams, service, path).await {
+        for ((service, _), document) in self.documents.iter().zip(documents) {
+            match document {
                 Some(document) => merge(&mut merged, &document),
                 None => unavailable.push(service.clone()),
             }

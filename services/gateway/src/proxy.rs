@@ -217,8 +217,7 @@ impl Gateway {
     }
 
     /// The caller's user id from a valid token; `Err` when the route needs one and it is bad.
-    async fn authenticate(&self, request: &RequestHeader, public: bool) -> Result<Option<i64>, ApiError> {
-        let token = bearer(request).or_else(|| cookie(request, ACCESS_TOKEN_COOKIE));
+    async fn authenticate(&self, token: Option<&str>, public: bool) -> Result<Option<i64>, ApiError> {
         match (token, public) {
             (None, true) => Ok(None),
             (None, false) => Err(platform::auth::AuthError::Missing.into()),
@@ -241,12 +240,13 @@ impl Gateway {
     ) -> Result<Option<i64>, ApiError> {
         let request = session.req_header();
         let method = request.method.as_str();
-        let has_cookie = cookie(request, ACCESS_TOKEN_COOKIE).is_some();
-        if !self.origins.csrf_ok(method, bearer(request).is_some(), has_cookie, origin, header(request, "referer")) {
+        let (bearer_token, cookie_token) = (bearer(request), cookie(request, ACCESS_TOKEN_COOKIE));
+        let referer = header(request, "referer");
+        if !self.origins.csrf_ok(method, bearer_token.is_some(), cookie_token.is_some(), origin, referer) {
             let message = "cookie-authenticated writes must come from an allowed origin";
             return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", message));
         }
-        let user = self.authenticate(request, destination.public).await?;
+        let user = self.authenticate(bearer_token.or(cookie_token), destination.public).await?;
         let caller = user.map(|id| format!("user:{id}")).unwrap_or_else(|| format!("ip:{}", ctx.client_ip));
         let tier = destination.tier;
         let decision = self.limiter.check(&format!("{}:{caller}", tier.as_str()), self.quota(tier)).await;
@@ -366,9 +366,9 @@ impl ProxyHttp for Gateway {
     }
 
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestContext) -> Result<Box<HttpPeer>> {
-        let upstream = ctx.destination.as_ref().map(|d| d.upstream.clone()).unwrap_or_default();
         ctx.attempts += 1;
-        let Some(backend) = self.upstreams.select(&upstream) else {
+        let upstream = ctx.destination.as_ref().map_or("", |d| d.upstream.as_str());
+        let Some(backend) = self.upstreams.select(upstream) else {
             return Err(Error::explain(ErrorType::HTTPStatus(503), format!("no healthy replica of {upstream}")));
         };
         let mut peer = HttpPeer::new(backend.addr.clone(), false, String::new());

@@ -17,6 +17,7 @@ use contracts::events::{
 use contracts::topics::{MARKETPLACE_ORDERS, MARKETPLACE_REQUESTS};
 use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use platform::error::FieldProblems;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -59,26 +60,13 @@ fn category_codes(reference: &Reference, names: &[String]) -> Result<Vec<String>
     reference.category_codes(names).map_err(|unknown| format!("unknown categories {unknown:?}; see /api/v2/categories"))
 }
 
-/// Collects every field's problem; `Err` lists them all.
-pub(crate) struct Checks(pub(crate) Vec<(&'static str, String)>);
-
-impl Checks {
-    pub(crate) fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
-        result.map_err(|problem| self.0.push((field, problem))).ok()
-    }
-
-    pub(crate) fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
-    }
-}
-
 fn parse_new_request(
     reference: &Reference,
     buyer_id: i64,
     input: &RequestInput,
     ttl: Duration,
 ) -> Result<NewRequest, ApiError> {
-    let mut checks = Checks(Vec::new());
+    let mut checks = FieldProblems::new();
     let title = checks.check("title", request::title(&input.title));
     let description = checks.check("description", request::description(&input.description));
     let region_code = checks.check("region", reference.region_code(&input.region));
@@ -100,7 +88,7 @@ fn parse_new_request(
 }
 
 fn parse_edit(reference: &Reference, edit: &RequestEdit) -> Result<RequestChanges, ApiError> {
-    let mut checks = Checks(Vec::new());
+    let mut checks = FieldProblems::new();
     let changes = RequestChanges {
         title: edit.title.as_deref().and_then(|t| checks.check("title", request::title(t))),
         description: edit.description.as_deref().and_then(|d| checks.check("description", request::description(d))),
@@ -294,7 +282,7 @@ pub async fn propose(
     input: &ProposalInput,
 ) -> Result<Proposal, ApiError> {
     master.require_role(&[Role::Master])?;
-    let mut checks = Checks(Vec::new());
+    let mut checks = FieldProblems::new();
     let price = checks.check("price", proposal_rules::price(input.price));
     let deadline_days = checks.check("deadline_days", proposal_rules::deadline_days(input.deadline_days));
     let message = checks.check("message", proposal_rules::message(&input.message));

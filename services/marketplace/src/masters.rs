@@ -3,6 +3,7 @@
 use crate::state::AppState;
 use crate::store::users::{self, DirectoryUser, MasterFilter, MasterHit, MasterOrder};
 use contracts::Role;
+use platform::error::FieldProblems;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -33,26 +34,22 @@ pub async fn set_services(
     categories: &[String],
 ) -> Result<DirectoryUser, ApiError> {
     user.require_role(&[Role::Master])?;
-    let mut problems = Vec::new();
+    let mut problems = FieldProblems::new();
     let mut region_codes: Vec<String> = Vec::new();
     for name in regions {
         match state.reference.region_code(name) {
             Ok(code) if !region_codes.contains(&code) => region_codes.push(code),
             Ok(_) => {}
-            Err(_) => problems.push(("regions", format!("unknown region {name:?}"))),
+            Err(_) => problems.add("regions", format!("unknown region {name:?}")),
         }
     }
-    let category_codes = state
-        .reference
-        .category_codes(categories)
-        .map_err(|unknown| problems.push(("categories", format!("unknown categories {unknown:?}"))))
-        .unwrap_or_default();
+    let category_codes =
+        state.reference.category_codes(categories).map_err(|unknown| format!("unknown categories {unknown:?}"));
+    let category_codes = problems.check("categories", category_codes).unwrap_or_default();
     if region_codes.len() > MAX_SERVED || category_codes.len() > MAX_SERVED {
-        problems.push(("regions", format!("at most {MAX_SERVED} regions and {MAX_SERVED} categories")));
+        problems.add("regions", format!("at most {MAX_SERVED} regions and {MAX_SERVED} categories"));
     }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
+    problems.finish()?;
     let mut conn = state.db.get().await?;
     Ok(users::set_services(&mut conn, user.id, &region_codes, &category_codes).await?)
 }

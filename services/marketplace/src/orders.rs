@@ -1,6 +1,5 @@
 //! Orders after acceptance: moves through the state machine, reviews and master statistics.
 
-use crate::deals::Checks;
 use crate::domain::order::{self, OrderAction, OrderStatus, Party, TransitionError};
 use crate::domain::request::RequestStatus;
 use crate::domain::review;
@@ -14,6 +13,7 @@ use contracts::Role;
 use contracts::events::{MasterStatsChanged, OrderStatusChanged, RequestClosed, ReviewCreated};
 use contracts::topics::{MARKETPLACE_MASTERS, MARKETPLACE_ORDERS, MARKETPLACE_REQUESTS};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use platform::error::FieldProblems;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -138,7 +138,7 @@ pub async fn review(
     stars: i32,
     text: &str,
 ) -> Result<Review, ApiError> {
-    let mut checks = Checks(Vec::new());
+    let mut checks = FieldProblems::new();
     let rating = checks.check("rating", review::rating(stars));
     let text = checks.check("text", review::text(text));
     checks.finish()?;

@@ -7,6 +7,7 @@ use crate::store::gamification::{self as ledger, Achievement};
 use actix_web::{HttpResponse, web};
 use contracts::Role;
 use diesel_async::AsyncConnection;
+use platform::error::FieldProblems;
 use platform::pagination::PageQuery;
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -176,16 +177,14 @@ pub async fn award_points(
 ) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     let reason = body.reason.trim();
-    let mut problems = Vec::new();
+    let mut problems = FieldProblems::new();
     if body.points == 0 || body.points.abs() > MAX_AWARD {
-        problems.push(("points", format!("must be non-zero and at most {MAX_AWARD} either way")));
+        problems.add("points", format!("must be non-zero and at most {MAX_AWARD} either way"));
     }
     if reason.is_empty() || reason.chars().count() > 200 {
-        problems.push(("reason", "must be 1 to 200 characters".to_owned()));
+        problems.add("reason", "must be 1 to 200 characters");
     }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
+    problems.finish()?;
     let award = Award {
         user_id: body.user_id,
         points: body.points,

@@ -5,6 +5,7 @@ use crate::masters;
 use crate::state::AppState;
 use crate::store::users::{DirectoryUser, MasterFilter, MasterOrder};
 use actix_web::{HttpResponse, web};
+use platform::error::FieldProblems;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -64,19 +65,17 @@ pub struct MasterQuery {
 
 impl MasterQuery {
     fn parse(&self, state: &AppState) -> Result<(MasterFilter, MasterOrder), ApiError> {
-        let mut problems = Vec::new();
+        let mut problems = FieldProblems::new();
         let (region_code, categories) =
             super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
         if self.min_rating.is_some_and(|r| !(0.0..=5.0).contains(&r)) {
-            problems.push(("min_rating", "must be between 0 and 5".to_owned()));
+            problems.add("min_rating", "must be between 0 and 5");
         }
         let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            problems.push(("q", "must be at most 100 characters".to_owned()));
+            problems.add("q", "must be at most 100 characters");
         }
-        if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
-        }
+        problems.finish()?;
         let order = self.sort.unwrap_or(if text.is_some() { MasterOrder::Relevance } else { MasterOrder::Rating });
         Ok((MasterFilter { region_code, categories, min_rating: self.min_rating, text }, order))
     }

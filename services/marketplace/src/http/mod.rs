@@ -9,6 +9,7 @@ pub mod requests;
 
 use crate::domain::reference::Reference;
 use actix_web::{HttpResponse, web};
+use platform::error::FieldProblems;
 use platform::http::openapi::BearerAuth;
 use utoipa::OpenApi;
 
@@ -42,13 +43,11 @@ fn place_filter(
     reference: &Reference,
     region: Option<&str>,
     category: Option<&str>,
-    problems: &mut Vec<(&'static str, String)>,
+    problems: &mut FieldProblems,
 ) -> (Option<String>, Option<Vec<String>>) {
-    let region = region.map(|name| reference.region_code(name)).transpose();
-    let region = region.map_err(|problem| problems.push(("region", problem))).ok().flatten();
-    let categories = category.map(|name| reference.category_filter(name)).transpose();
-    let categories = categories.map_err(|problem| problems.push(("category", problem))).ok().flatten();
-    (region, categories)
+    let region = problems.check("region", region.map(|name| reference.region_code(name)).transpose());
+    let categories = problems.check("category", category.map(|name| reference.category_filter(name)).transpose());
+    (region.flatten(), categories.flatten())
 }
 
 /// This service's OpenAPI document.

@@ -6,6 +6,7 @@ use crate::state::AppState;
 use crate::store::requests::{OpenFilter, Request};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use platform::error::FieldProblems;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -68,21 +69,19 @@ pub struct RequestFilter {
 
 impl RequestFilter {
     fn parse(&self, state: &AppState) -> Result<OpenFilter, ApiError> {
-        let mut problems = Vec::new();
+        let mut problems = FieldProblems::new();
         let (region_code, categories) =
             super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
         if let (Some(min), Some(max)) = (self.budget_min, self.budget_max)
             && min > max
         {
-            problems.push(("budget_max", "must not be below budget_min".to_owned()));
+            problems.add("budget_max", "must not be below budget_min");
         }
         let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            problems.push(("q", "must be at most 200 characters".to_owned()));
+            problems.add("q", "must be at most 200 characters");
         }
-        if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
-        }
+        problems.finish()?;
         Ok(OpenFilter { region_code, categories, budget_min: self.budget_min, budget_max: self.budget_max, text })
     }
 }

@@ -20,10 +20,7 @@ test: infra
 ## Benchmarks; they print ratios measured side by side in one run.
 bench: infra
 	$(CARGO) build --release -p platform --bins
-	$(CARGO) bench -p platform --bench platform
-	$(CARGO) bench -p auth --bench auth
-	$(CARGO) bench -p marketplace --bench marketplace
-	$(CARGO) bench -p gateway --bench gateway
+	$(CARGO) run --quiet -p cli --bin mebelplace -- bench
 
 ## Formatting and clippy with warnings as errors.
 lint:

@@ -4,6 +4,7 @@
 //!   Ctrl-C stops them all gracefully.
 //! - `mebelplace migrate`: runs every service's migrations (what a Helm pre-upgrade Job does).
 //! - `mebelplace create-admin EMAIL_OR_PHONE USERNAME`: the first admin account.
+//! - `mebelplace bench`: the platform's benchmark, then every service's (`make bench`).
 
 mod services;
 mod up;
@@ -30,6 +31,11 @@ enum Command {
         /// Service names; all when none are given.
         services: Vec<String>,
     },
+    /// Run the benchmarks of the platform and of every service (or of the named ones).
+    Bench {
+        /// Service names; all when none are given.
+        services: Vec<String>,
+    },
     /// Create an admin account; the password comes from MEBELPLACE_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         /// E-mail address or phone number.
@@ -50,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench { services } => up::bench(&services::select(&services)?, services.is_empty()),
         Command::CreateAdmin { email_or_phone, username } => {
             let profile = up::Profile::from_env();
             up::build(profile)?;

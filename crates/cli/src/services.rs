@@ -1,33 +1,29 @@
-//! The services `mebelplace` knows how to run: binary, port, schema.
+//! The services `mebelplace` runs: the catalogue's entries whose crate is in this workspace.
 
-/// One deployable service.
-#[derive(Debug)]
-pub struct Service {
-    pub name: &'static str,
-    /// Cargo package and binary name.
-    pub binary: &'static str,
-    pub port: u16,
-    /// Its PostgreSQL schema (`None` for the gateway, which has no database).
-    pub schema: Option<&'static str>,
+use contracts::services::CATALOGUE;
+pub use contracts::services::ServiceSpec as Service;
+
+/// Whether the service's crate is part of this checkout (`services/<name>`).
+fn built_here(service: &Service) -> bool {
+    crate::up::workspace_root().join("services").join(service.name).join("Cargo.toml").exists()
 }
 
-/// In start-up order: the gateway last, once its upstreams answer.
-pub const SERVICES: &[Service] = &[
-    Service { name: "auth", binary: "auth", port: 8081, schema: Some("auth") },
-    Service { name: "marketplace", binary: "marketplace", port: 8083, schema: Some("marketplace") },
-    Service { name: "gateway", binary: "gateway", port: 8080, schema: None },
-];
+/// Every service of this checkout, in start-up order (the gateway last).
+pub fn all() -> Vec<&'static Service> {
+    CATALOGUE.iter().filter(|s| built_here(s)).collect()
+}
 
 pub fn select(names: &[String]) -> anyhow::Result<Vec<&'static Service>> {
+    let known = all();
     if names.is_empty() {
-        return Ok(SERVICES.iter().collect());
+        return Ok(known);
     }
     names
         .iter()
         .map(|name| {
-            SERVICES.iter().find(|s| s.name == name).ok_or_else(|| {
-                let known: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
-                anyhow::anyhow!("unknown service {name:?}; known: {}", known.join(", "))
+            known.iter().copied().find(|s| s.name == name).ok_or_else(|| {
+                let names: Vec<&str> = known.iter().map(|s| s.name).collect();
+                anyhow::anyhow!("unknown service {name:?}; known: {}", names.join(", "))
             })
         })
         .collect()

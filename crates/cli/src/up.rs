@@ -1,6 +1,6 @@
 //! Local run: infrastructure, build, migrate, start, wait until ready, stop on Ctrl-C.
 
-use crate::services::{SERVICES, Service};
+use crate::services::{self, Service};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -24,14 +24,14 @@ impl Profile {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn binary(service: &Service, profile: Profile) -> PathBuf {
     let target =
         std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"));
-    target.join(profile.folder()).join(service.binary)
+    target.join(profile.folder()).join(service.name)
 }
 
 fn check(status: std::io::Result<std::process::ExitStatus>, what: &str) -> anyhow::Result<()> {
@@ -52,10 +52,33 @@ pub fn build(profile: Profile) -> anyhow::Result<()> {
     if profile == Profile::Release {
         cargo.arg("--release");
     }
-    for service in SERVICES {
-        cargo.args(["--bin", service.binary]);
+    for service in services::all() {
+        cargo.args(["--bin", service.name]);
     }
     check(cargo.status(), "cargo build")
+}
+
+/// `cargo bench` of the platform (when `with_platform`) and of each service that has a
+/// benchmark (`services/<name>/benches/<name>.rs`), one after the other so they do not share cores.
+pub fn bench(services: &[&Service], with_platform: bool) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut packages: Vec<(&str, PathBuf)> = Vec::new();
+    if with_platform {
+        packages.push(("platform", workspace_root().join("crates/platform/benches/platform.rs")));
+    }
+    for service in services {
+        let file =
+            workspace_root().join("services").join(service.name).join("benches").join(format!("{}.rs", service.name));
+        packages.push((service.name, file));
+    }
+    for (package, _) in packages.into_iter().filter(|(_, file)| file.exists()) {
+        let status = Command::new(&cargo)
+            .current_dir(workspace_root())
+            .args(["bench", "-p", package, "--bench", package])
+            .status();
+        check(status, &format!("cargo bench -p {package}"))?;
+    }
+    Ok(())
 }
 
 /// Services run from the workspace root, so their `var/` (keys, storage) lands there.
@@ -113,7 +136,7 @@ pub async fn run(release: bool) -> anyhow::Result<()> {
     infra_up()?;
     build(profile)?;
     let mut children = Vec::new();
-    for service in SERVICES {
+    for service in services::all() {
         migrate(service, profile)?;
         let mut command = Command::new(binary(service, profile));
         environment(&mut command, service);
@@ -126,7 +149,7 @@ pub async fn run(release: bool) -> anyhow::Result<()> {
         }
     }
     println!("\nMebelPlace is running (Ctrl-C stops everything):");
-    for service in SERVICES {
+    for service in services::all() {
         println!("  {:<14} http://127.0.0.1:{}", service.name, service.port);
     }
     println!("  infrastructure: PostgreSQL :5432, Redis :6379, NATS :4222, Kafka :9092");

@@ -26,16 +26,25 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
-/// A payload message that can travel in an [`Envelope`]; `TYPE` is its dotted event name.
+/// A payload message that can travel in an [`Envelope`]: its dotted event name, the Kafka topic
+/// it is published on, and the aggregate it is about (the message key, so that one aggregate's
+/// events stay in order).
 pub trait EventPayload: Into<Payload> {
     const TYPE: &'static str;
+    const TOPIC: &'static str;
+    fn aggregate_id(&self) -> i64;
 }
 
 macro_rules! event_types {
-    ($($variant:ident => $name:literal),+ $(,)?) => {
+    ($($variant:ident => $name:literal on $topic:ident by |$event:ident| $aggregate:expr),+ $(,)?) => {
         $(
             impl EventPayload for $variant {
                 const TYPE: &'static str = $name;
+                const TOPIC: &'static str = crate::topics::$topic;
+                fn aggregate_id(&self) -> i64 {
+                    let $event = self;
+                    $aggregate
+                }
             }
             impl From<$variant> for Payload {
                 fn from(payload: $variant) -> Self {
@@ -51,61 +60,80 @@ macro_rules! event_types {
                     $(Payload::$variant(_) => $name,)+
                 }
             }
+
+            /// The Kafka topic this payload is published on.
+            pub fn topic(&self) -> &'static str {
+                match self {
+                    $(Payload::$variant(_) => crate::topics::$topic,)+
+                }
+            }
+
+            /// The aggregate the event is about (its message key).
+            pub fn aggregate_id(&self) -> i64 {
+                match self {
+                    $(Payload::$variant(payload) => payload.aggregate_id(),)+
+                }
+            }
         }
 
-        /// Every event type name this contract knows.
-        pub const ALL_EVENT_TYPES: &[&str] = &[$($name),+];
+        /// Every event type name this contract knows, with its topic.
+        pub const ALL_EVENT_TYPES: &[(&str, &str)] = &[$(($name, crate::topics::$topic)),+];
     };
 }
 
+fn profile_id(profile: Option<&UserProfile>) -> i64 {
+    profile.map_or(0, |p| p.user_id)
+}
+
 event_types! {
-    UserRegistered => "user.registered",
-    UserVerified => "user.verified",
-    UserUpdated => "user.updated",
-    UserRoleChanged => "user.role_changed",
-    UserBanned => "user.banned",
-    UserUnbanned => "user.unbanned",
-    UserSuspended => "user.suspended",
-    UserBlocked => "user.blocked",
-    UserUnblocked => "user.unblocked",
-    VerificationRequested => "auth.verification_requested",
-    SubscriptionCreated => "subscription.created",
-    SubscriptionDeleted => "subscription.deleted",
-    RequestCreated => "request.created",
-    RequestUpdated => "request.updated",
-    RequestClosed => "request.closed",
-    RequestExpired => "request.expired",
-    ProposalCreated => "proposal.created",
-    ProposalAccepted => "proposal.accepted",
-    ProposalRejected => "proposal.rejected",
-    OrderCreated => "order.created",
-    OrderStatusChanged => "order.status_changed",
-    ReviewCreated => "review.created",
-    MasterStatsChanged => "master.stats_changed",
-    PointsAwarded => "points.awarded",
-    AchievementUnlocked => "achievement.unlocked",
-    VideoUploaded => "video.uploaded",
-    VideoProcessed => "video.processed",
-    VideoFailed => "video.failed",
-    VideoLiked => "video.liked",
-    VideoUnliked => "video.unliked",
-    VideoCommented => "video.commented",
-    VideoViewed => "video.viewed",
-    VideoDeleted => "video.deleted",
-    StoryCreated => "story.created",
-    StoryExpired => "story.expired",
-    ChatCreated => "chat.created",
-    ChatMessageSent => "chat.message_sent",
-    ChatMessageRead => "chat.message_read",
-    ChatTyping => "chat.typing",
-    CallInitiated => "call.initiated",
-    CallAnswered => "call.answered",
-    CallEnded => "call.ended",
-    CallMissed => "call.missed",
-    TicketCreated => "ticket.created",
-    TicketReplied => "ticket.replied",
-    TicketStatusChanged => "ticket.status_changed",
-    NotificationRequested => "notification.requested",
+    UserRegistered => "user.registered" on AUTH_USERS by |e| profile_id(e.user.as_ref()),
+    UserVerified => "user.verified" on AUTH_USERS by |e| e.user_id,
+    UserUpdated => "user.updated" on AUTH_USERS by |e| profile_id(e.user.as_ref()),
+    UserRoleChanged => "user.role_changed" on AUTH_USERS by |e| e.user_id,
+    UserBanned => "user.banned" on AUTH_USERS by |e| e.user_id,
+    UserUnbanned => "user.unbanned" on AUTH_USERS by |e| e.user_id,
+    UserSuspended => "user.suspended" on AUTH_USERS by |e| e.user_id,
+    UserBlocked => "user.blocked" on AUTH_USERS by |e| e.blocker_id,
+    UserUnblocked => "user.unblocked" on AUTH_USERS by |e| e.blocker_id,
+    VerificationRequested => "auth.verification_requested" on AUTH_VERIFICATIONS by |e| e.user_id,
+    SubscriptionCreated => "subscription.created" on AUTH_SUBSCRIPTIONS by |e| e.followee_id,
+    SubscriptionDeleted => "subscription.deleted" on AUTH_SUBSCRIPTIONS by |e| e.followee_id,
+    RequestCreated => "request.created" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    RequestUpdated => "request.updated" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    RequestClosed => "request.closed" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    RequestExpired => "request.expired" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    ProposalCreated => "proposal.created" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    ProposalAccepted => "proposal.accepted" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    ProposalRejected => "proposal.rejected" on MARKETPLACE_REQUESTS by |e| e.request_id,
+    OrderCreated => "order.created" on MARKETPLACE_ORDERS by |e| e.order_id,
+    OrderStatusChanged => "order.status_changed" on MARKETPLACE_ORDERS by |e| e.order_id,
+    ReviewCreated => "review.created" on MARKETPLACE_ORDERS by |e| e.order_id,
+    MasterStatsChanged => "master.stats_changed" on MARKETPLACE_MASTERS by |e| e.master_id,
+    PointsAwarded => "points.awarded" on MARKETPLACE_MASTERS by |e| e.user_id,
+    AchievementUnlocked => "achievement.unlocked" on MARKETPLACE_MASTERS by |e| e.user_id,
+    MasterServicesChanged => "master.services_changed" on MARKETPLACE_MASTERS by |e| e.master_id,
+    VideoUploaded => "video.uploaded" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoProcessed => "video.processed" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoFailed => "video.failed" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoLiked => "video.liked" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoUnliked => "video.unliked" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoCommented => "video.commented" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoViewed => "video.viewed" on MEDIA_VIDEOS by |e| e.video_id,
+    VideoDeleted => "video.deleted" on MEDIA_VIDEOS by |e| e.video_id,
+    StoryCreated => "story.created" on MEDIA_STORIES by |e| e.story_id,
+    StoryExpired => "story.expired" on MEDIA_STORIES by |e| e.story_id,
+    ChatCreated => "chat.created" on CHAT_MESSAGES by |e| e.chat_id,
+    ChatMessageSent => "chat.message_sent" on CHAT_MESSAGES by |e| e.chat_id,
+    ChatMessageRead => "chat.message_read" on CHAT_MESSAGES by |e| e.chat_id,
+    ChatTyping => "chat.typing" on CHAT_MESSAGES by |e| e.chat_id,
+    CallInitiated => "call.initiated" on CHAT_CALLS by |e| e.call_id,
+    CallAnswered => "call.answered" on CHAT_CALLS by |e| e.call_id,
+    CallEnded => "call.ended" on CHAT_CALLS by |e| e.call_id,
+    CallMissed => "call.missed" on CHAT_CALLS by |e| e.call_id,
+    TicketCreated => "ticket.created" on CHAT_SUPPORT by |e| e.ticket_id,
+    TicketReplied => "ticket.replied" on CHAT_SUPPORT by |e| e.ticket_id,
+    TicketStatusChanged => "ticket.status_changed" on CHAT_SUPPORT by |e| e.ticket_id,
+    NotificationRequested => "notification.requested" on NOTIFICATIONS_REQUESTS by |e| e.user_id,
 }
 
 /// Why bytes from a broker are not a usable envelope.
@@ -143,6 +171,14 @@ impl Envelope {
             traceparent: String::new(),
             payload: Some(payload),
         }
+    }
+
+    /// An envelope for `payload`, produced by the service that owns its topic and keyed by its
+    /// aggregate. (`notification.requested` may come from any service: use [`Envelope::new`].)
+    pub fn of(payload: impl Into<Payload>) -> Self {
+        let payload = payload.into();
+        let producer = crate::services::owner_of(payload.topic()).map_or("unknown", |s| s.name);
+        Self::new(producer, payload.aggregate_id(), payload)
     }
 
     pub fn with_traceparent(mut self, traceparent: Option<String>) -> Self {
@@ -192,6 +228,14 @@ mod tests {
     }
 
     #[test]
+    fn an_event_knows_its_topic_producer_and_key() {
+        let envelope = Envelope::of(OrderCreated { order_id: 9, request_id: 3, ..Default::default() });
+        assert_eq!((envelope.producer.as_str(), envelope.aggregate_id.as_str()), ("marketplace", "9"));
+        assert_eq!(envelope.payload.unwrap().topic(), crate::topics::MARKETPLACE_ORDERS);
+        assert_eq!(<UserBlocked as EventPayload>::TOPIC, crate::topics::AUTH_USERS);
+    }
+
+    #[test]
     fn mismatched_type_is_rejected() {
         let mut envelope = Envelope::new("auth", 1, UserVerified { user_id: 1, channel: "sms".into() });
         envelope.r#type = "user.banned".into();
@@ -206,7 +250,7 @@ mod tests {
 
     #[test]
     fn event_type_names_are_unique() {
-        let mut names = ALL_EVENT_TYPES.to_vec();
+        let mut names: Vec<&str> = ALL_EVENT_TYPES.iter().map(|(name, _)| *name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ALL_EVENT_TYPES.len());

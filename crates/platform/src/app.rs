@@ -29,7 +29,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     shutdown_requested: CancellationToken,
     background_stop: CancellationToken,
-    background: Vec<(&'static str, JoinHandle<()>)>,
+    background: Vec<(String, JoinHandle<()>)>,
     drain_timeout: Duration,
     metrics: Metrics,
 }
@@ -92,12 +92,12 @@ impl Application {
 
     /// Runs `task` beside the server; it must return soon after its token is cancelled,
     /// which happens once in-flight requests have drained.
-    pub fn spawn_background<F, Fut>(&mut self, name: &'static str, task: F)
+    pub fn spawn_background<F, Fut>(&mut self, name: impl Into<String>, task: F)
     where
         F: FnOnce(CancellationToken) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.background.push((name, tokio::spawn(task(self.background_stop.clone()))));
+        self.background.push((name.into(), tokio::spawn(task(self.background_stop.clone()))));
     }
 
     /// Publishes the outbox (creating `topics` first, retrying while Kafka is away).
@@ -107,19 +107,19 @@ impl Application {
         topics: &'static [&'static str],
         relay: crate::outbox::OutboxRelay,
     ) {
-        self.spawn_background("ensure-topics", move |stop| crate::kafka::keep_ensuring_topics(kafka, topics, stop));
+        if !topics.is_empty() {
+            self.spawn_background("ensure-topics", move |stop| crate::kafka::keep_ensuring_topics(kafka, topics, stop));
+        }
         self.spawn_background("outbox-relay", |stop| relay.run(stop));
     }
 
-    /// Runs an idempotent Kafka consumer beside the server until shutdown.
-    pub fn spawn_consumer<H: crate::consumer::EventHandler>(
-        &mut self,
-        name: &'static str,
-        consumer: crate::consumer::ConsumerRunner<H>,
-    ) {
-        self.spawn_background(name, move |stop| async move {
+    /// Runs an idempotent Kafka consumer beside the server until shutdown; the task is named
+    /// after its consumer group.
+    pub fn spawn_consumer<H: crate::consumer::EventHandler>(&mut self, consumer: crate::consumer::ConsumerRunner<H>) {
+        let group = consumer.group.clone();
+        self.spawn_background(group.clone(), move |stop| async move {
             if let Err(error) = consumer.run(stop).await {
-                tracing::error!(error = %format!("{error:#}"), consumer = name, "consumer stopped");
+                tracing::error!(error = %format!("{error:#}"), %group, "consumer stopped");
             }
         });
     }
@@ -141,7 +141,7 @@ impl Application {
         self.background_stop.cancel();
         for (name, task) in self.background {
             if tokio::time::timeout(self.drain_timeout, task).await.is_err() {
-                tracing::warn!(task = name, "background task did not stop in time");
+                tracing::warn!(task = %name, "background task did not stop in time");
             }
         }
         tracing::info!("shutdown complete");

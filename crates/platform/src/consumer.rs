@@ -9,7 +9,6 @@ use crate::outbox::{Backoff, TRACEPARENT_HEADER};
 use contracts::Envelope;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::future::BoxFuture;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -54,14 +53,16 @@ async fn stuck(consumer: &Arc<StreamConsumer>, had_trouble: bool) -> bool {
 }
 
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
+/// Implementations write `async fn handle(&self, conn, event) -> anyhow::Result<()>`.
 pub trait EventHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope)
+    -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Runs once the first `handle` of this event has committed: for effects outside the
     /// database (cache invalidation, Redis projections). Best effort: a crash right before it
     /// skips it, so what it maintains must be rebuildable from the database.
-    fn after_commit<'a>(&'a self, _event: &'a Envelope) -> BoxFuture<'a, ()> {
-        Box::pin(async {})
+    fn after_commit(&self, _event: &Envelope) -> impl Future<Output = ()> + Send {
+        async {}
     }
 }
 

@@ -108,6 +108,10 @@ impl Health {
         Self { service, version, dependencies }
     }
 
+    pub fn add(&mut self, dependency: Dependency) {
+        self.dependencies.push(dependency);
+    }
+
     /// Checks every dependency concurrently, each bounded by a timeout.
     pub async fn report(&self) -> HealthReport {
         let checks = self.dependencies.iter().map(|dependency| async move {

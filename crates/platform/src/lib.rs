@@ -2,8 +2,9 @@
 //! scaffolding and error shape, token verification, pools, Kafka/NATS, the transactional
 //! outbox and idempotent consumers, object storage.
 //!
-//! A service's `main` reads like a table of contents:
-//! config → telemetry → pools → HTTP app + consumers + outbox relay → run until SIGTERM.
+//! A service declares itself ([`service::Declaration`]) and builds its app on a
+//! [`service::Kit`]; its `main` is one call to [`service::main`]:
+//! config → telemetry → migrate, or pools → HTTP app + consumers + outbox relay → run until SIGTERM.
 
 pub mod app;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod nats;
 pub mod outbox;
 pub mod pagination;
 pub mod redis;
+pub mod service;
 pub mod storage;
 pub mod telemetry;
 
@@ -27,3 +29,4 @@ pub use auth::{AuthUser, TokenVerifier};
 pub use config::Settings;
 pub use connections::Connections;
 pub use error::ApiError;
+pub use service::{Declaration, Kit};

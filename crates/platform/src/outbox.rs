@@ -1,4 +1,5 @@
-//! Transactional outbox: [`enqueue`] writes an event in the caller's transaction;
+//! Transactional outbox: [`publish`] (or [`enqueue`] for other destinations) writes an event in
+//! the caller's transaction;
 //! [`OutboxRelay`] publishes the rows to Kafka and/or NATS and deletes those it sent.
 //!
 //! Rows are claimed with a short lease (`FOR UPDATE SKIP LOCKED` inside a tiny transaction), so
@@ -67,6 +68,14 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: Envelope, to: &Dest
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Queues `payload` on its topic, keyed by its aggregate and produced by the topic's owner, in
+/// the caller's transaction.
+pub async fn publish(conn: &mut AsyncPgConnection, payload: impl Into<contracts::Payload>) -> QueryResult<()> {
+    let payload = payload.into();
+    let to = Destination::kafka(payload.topic());
+    enqueue(conn, Envelope::of(payload), &to).await
 }
 
 #[derive(Debug, QueryableByName)]

@@ -10,15 +10,13 @@ use crate::store::users::{InsertError, NewUser, Taken, User};
 use crate::store::{codes, refresh_tokens, users};
 use crate::{throttle, tokens};
 use chrono::{Duration, Utc};
+use contracts::Role;
 use contracts::events::{self, UserProfile, UserRegistered, UserVerified, VerificationRequested};
-use contracts::{Envelope, Role, topics};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::ApiError;
 use platform::db::PgPool;
-use platform::outbox::{self, Destination};
+use platform::outbox;
 use serde_json::json;
-
-const PRODUCER: &str = crate::config::SERVICE;
 
 pub struct Registration {
     pub email_or_phone: String,
@@ -106,8 +104,7 @@ async fn issue_code(conn: &mut AsyncPgConnection, user_id: i64, identity: &Ident
         locale: "ru".to_owned(),
         expires_at: Some(events::timestamp(expires_at)),
     };
-    outbox::enqueue(conn, Envelope::new(PRODUCER, user_id, event), &Destination::kafka(topics::AUTH_VERIFICATIONS))
-        .await
+    outbox::publish(conn, event).await
 }
 
 /// Creates a refresh token (a new family unless one is given) and an access token.
@@ -160,8 +157,7 @@ async fn create_user(
         has_phone: user.phone.is_some(),
         locale: "ru".to_owned(),
     };
-    outbox::enqueue(conn, Envelope::new(PRODUCER, user.id, registered), &Destination::kafka(topics::AUTH_USERS))
-        .await?;
+    outbox::publish(conn, registered).await?;
     tracing::info!(user_id = user.id, role = %role, "registered");
     Ok(user)
 }
@@ -293,8 +289,7 @@ pub async fn verify(state: &AppState, channel: &str, email_or_phone: &str, code_
                     codes::consume(conn, stored.id).await?;
                     users::mark_verified(conn, stored.user_id, channel).await?;
                     let event = UserVerified { user_id: stored.user_id, channel: channel.to_owned() };
-                    let to = Destination::kafka(topics::AUTH_USERS);
-                    outbox::enqueue(conn, Envelope::new(PRODUCER, stored.user_id, event), &to).await?;
+                    outbox::publish(conn, event).await?;
                 }
                 Verdict::Wrong { .. } => codes::record_attempt(conn, stored.id).await?,
                 _ => {}

@@ -7,10 +7,10 @@ use crate::state::AppState;
 use crate::store::admin::{self, AuditEntry};
 use crate::store::users::{self, User};
 use chrono::{DateTime, Utc};
+use contracts::Role;
 use contracts::events::{self, Payload, UserBanned, UserRoleChanged, UserSuspended, UserUnbanned};
-use contracts::{Envelope, Role, topics};
 use diesel_async::AsyncConnection;
-use platform::outbox::{self, Destination};
+use platform::outbox;
 use platform::{ApiError, AuthUser};
 use serde_json::json;
 
@@ -107,8 +107,7 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
                 },
             )
             .await?;
-            let envelope = Envelope::new(crate::config::SERVICE, target, payload);
-            outbox::enqueue(conn, envelope, &Destination::kafka(topics::AUTH_USERS)).await?;
+            outbox::publish(conn, payload).await?;
             Ok(after)
         })
         .await?;

@@ -1,10 +1,7 @@
 //! The auth service's configuration: the platform sections plus `auth`.
 
-use platform::config::ServiceDefaults;
 use serde::Deserialize;
 
-pub const SERVICE: &str = "auth";
-pub const DEFAULTS: ServiceDefaults = ServiceDefaults { schema: "auth", port: 8081 };
 pub const ENV_ALIASES: &[(&str, &str)] = &[("JWT_KEYS_DIR", "auth.keys_dir"), ("JWT_ACTIVE_KID", "auth.active_kid")];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -13,6 +10,12 @@ pub struct Config {
     #[serde(flatten)]
     pub platform: platform::Settings,
     pub auth: AuthSettings,
+}
+
+impl platform::service::ServiceConfig for Config {
+    fn platform(&self) -> &platform::Settings {
+        &self.platform
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,12 +5,12 @@ use crate::accounts::{profile_event, role_of};
 use crate::state::AppState;
 use crate::store::profiles::{self, ProfileChanges};
 use crate::store::users::{self, User};
+use contracts::Role;
 use contracts::events::UserUpdated;
-use contracts::{Envelope, Role, topics};
 use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::ApiError;
-use platform::outbox::{self, Destination};
+use platform::outbox;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -121,12 +121,7 @@ pub async fn update(state: &AppState, id: i64, changes: ProfileChanges) -> Resul
             let changed_fields = changes.changed_fields();
             if !changed_fields.is_empty() {
                 let event = UserUpdated { user: Some(profile_event(&user)), changed_fields };
-                outbox::enqueue(
-                    conn,
-                    Envelope::new(crate::config::SERVICE, id, event),
-                    &Destination::kafka(topics::AUTH_USERS),
-                )
-                .await?;
+                outbox::publish(conn, event).await?;
             }
             Ok(user)
         })

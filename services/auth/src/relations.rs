@@ -5,10 +5,9 @@ use crate::state::AppState;
 use crate::store::relations;
 use crate::store::users;
 use contracts::events::{SubscriptionCreated, SubscriptionDeleted, UserBlocked, UserUnblocked};
-use contracts::{Envelope, topics};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::ApiError;
-use platform::outbox::{self, Destination};
+use platform::outbox;
 
 async fn ensure_exists(conn: &mut AsyncPgConnection, id: i64) -> Result<(), ApiError> {
     users::find(conn, id).await.map(drop).map_err(|e| match e {
@@ -35,8 +34,7 @@ pub async fn follow(state: &AppState, follower: i64, followee: i64) -> Result<()
         }
         if relations::follow(conn, follower, followee).await? {
             let event = SubscriptionCreated { follower_id: follower, followee_id: followee };
-            let to = Destination::kafka(topics::AUTH_SUBSCRIPTIONS);
-            outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, followee, event), &to).await?;
+            outbox::publish(conn, event).await?;
         }
         Ok(())
     })
@@ -49,8 +47,7 @@ pub async fn follow(state: &AppState, follower: i64, followee: i64) -> Result<()
 async fn end_follow(conn: &mut AsyncPgConnection, follower: i64, followee: i64) -> diesel::QueryResult<()> {
     if relations::unfollow(conn, follower, followee).await? {
         let event = SubscriptionDeleted { follower_id: follower, followee_id: followee };
-        let to = Destination::kafka(topics::AUTH_SUBSCRIPTIONS);
-        outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, followee, event), &to).await?;
+        outbox::publish(conn, event).await?;
     }
     Ok(())
 }
@@ -69,9 +66,8 @@ pub async fn block(state: &AppState, blocker: i64, blocked: i64) -> Result<(), A
     conn.transaction::<_, ApiError, _>(async |conn| {
         ensure_exists(conn, blocked).await?;
         if relations::block(conn, blocker, blocked).await? {
-            let to = Destination::kafka(topics::AUTH_USERS);
             let event = UserBlocked { blocker_id: blocker, blocked_id: blocked };
-            outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, blocker, event), &to).await?;
+            outbox::publish(conn, event).await?;
             end_follow(conn, blocker, blocked).await?;
             end_follow(conn, blocked, blocker).await?;
         }
@@ -86,9 +82,8 @@ pub async fn unblock(state: &AppState, blocker: i64, blocked: i64) -> Result<(),
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         if relations::unblock(conn, blocker, blocked).await? {
-            let to = Destination::kafka(topics::AUTH_USERS);
             let event = UserUnblocked { blocker_id: blocker, blocked_id: blocked };
-            outbox::enqueue(conn, Envelope::new(crate::config::SERVICE, blocker, event), &to).await?;
+            outbox::publish(conn, event).await?;
         }
         Ok(())
     })

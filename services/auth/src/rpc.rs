@@ -45,7 +45,16 @@ where
     }
 }
 
-pub async fn get_user(state: &AppState, request: Bytes) -> Bytes {
+/// A NATS request handler that answers with `handle` over the service's state.
+pub fn answering<F, Fut>(state: AppState, handle: F) -> impl Fn(Bytes) -> Fut + Send + 'static
+where
+    F: Fn(AppState, Bytes) -> Fut + Send + 'static,
+    Fut: Future<Output = Bytes> + Send,
+{
+    move |request| handle(state.clone(), request)
+}
+
+pub async fn get_user(state: AppState, request: Bytes) -> Bytes {
     answer(request, async |query: GetUser| {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
         let user = users::find(&mut conn, query.id).await.optional().map_err(|e| e.to_string())?;
@@ -54,7 +63,7 @@ pub async fn get_user(state: &AppState, request: Bytes) -> Bytes {
     .await
 }
 
-pub async fn get_users(state: &AppState, request: Bytes) -> Bytes {
+pub async fn get_users(state: AppState, request: Bytes) -> Bytes {
     answer(request, async |query: GetUsers| {
         if query.ids.len() > MAX_BATCH {
             return Err(format!("at most {MAX_BATCH} ids"));
@@ -72,7 +81,7 @@ pub async fn get_users(state: &AppState, request: Bytes) -> Bytes {
     .await
 }
 
-pub async fn check_block(state: &AppState, request: Bytes) -> Bytes {
+pub async fn check_block(state: AppState, request: Bytes) -> Bytes {
     answer(request, async |query: CheckBlock| {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
         let blocked =

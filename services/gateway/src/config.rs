@@ -5,8 +5,8 @@ use platform::config::ServiceDefaults;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub const SERVICE: &str = "gateway";
-pub const DEFAULTS: ServiceDefaults = ServiceDefaults { schema: "gateway", port: 8080 };
+pub const SERVICE: &str = contracts::services::GATEWAY.name;
+pub const DEFAULTS: ServiceDefaults = ServiceDefaults { schema: "gateway", port: contracts::services::GATEWAY.port };
 pub const ENV_ALIASES: &[(&str, &str)] = &[("CORS_ALLOWED_ORIGINS", "gateway.cors_origins")];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -84,82 +84,23 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// The routing table of the spec: path prefixes under `/api/v2` → service.
-const ROUTES: &[(&str, &str)] = &[
-    ("/api/v2/auth", "auth"),
-    ("/api/v2/users", "auth"),
-    ("/api/v2/subscriptions", "auth"),
-    ("/api/v2/admin/users", "auth"),
-    ("/api/v2/search/users", "auth"),
-    ("/.well-known/jwks.json", "auth"),
-    ("/api/v2/videos", "media"),
-    ("/api/v2/stories", "media"),
-    ("/api/v2/uploads", "media"),
-    ("/api/v2/media", "media"),
-    ("/api/v2/search/videos", "media"),
-    ("/api/v2/requests", "marketplace"),
-    ("/api/v2/orders", "marketplace"),
-    ("/api/v2/reviews", "marketplace"),
-    ("/api/v2/regions", "marketplace"),
-    ("/api/v2/categories", "marketplace"),
-    ("/api/v2/gamification", "marketplace"),
-    ("/api/v2/masters", "marketplace"),
-    ("/api/v2/search/masters", "marketplace"),
-    ("/api/v2/marketplace", "marketplace"),
-    ("/api/v2/chats", "chat"),
-    ("/api/v2/calls", "chat"),
-    ("/api/v2/support", "chat"),
-    ("/api/v2/admin/support", "chat"),
-    ("/api/v2/ws", "chat"),
-    ("/ws", "chat"),
-    ("/api/v2/notifications", "notification"),
-];
-
-/// What passes without a token: sign-up and sign-in, keys, reference data, public reads.
-const PUBLIC: &[(Option<&str>, &str)] = &[
-    (Some("POST"), "/api/v2/auth/register"),
-    (Some("POST"), "/api/v2/auth/login"),
-    (Some("POST"), "/api/v2/auth/verify-sms"),
-    (Some("POST"), "/api/v2/auth/verify-email"),
-    (Some("POST"), "/api/v2/auth/send-code"),
-    (Some("POST"), "/api/v2/auth/refresh"),
-    (None, "/.well-known/jwks.json"),
-    (Some("GET"), "/api/v2/users/{id}"),
-    (Some("GET"), "/api/v2/search"),
-    (Some("GET"), "/api/v2/videos"),
-    (Some("GET"), "/api/v2/stories"),
-    (Some("GET"), "/api/v2/regions"),
-    (Some("GET"), "/api/v2/categories"),
-    (Some("GET"), "/api/v2/masters/{id}"),
-    (Some("GET"), "/api/v2/reviews"),
-    (Some("GET"), "/api/v2/gamification/leaderboard"),
-    (Some("GET"), "/api/v2/gamification/levels"),
-    (Some("GET"), "/api/v2/gamification/achievements/user/{id}"),
-    (Some("GET"), "/api/v2/openapi.json"),
-    (Some("GET"), "/api/v2/auth/openapi.json"),
-    (Some("GET"), "/api/v2/marketplace/openapi.json"),
-];
-
 impl Default for GatewaySettings {
     fn default() -> Self {
-        let local = |port: u16| vec![format!("127.0.0.1:{port}")];
+        // Routing, public routes, uploads, search and docs come from the service catalogue.
+        let services = || contracts::services::CATALOGUE.iter();
+        let upstreams = || contracts::services::upstreams();
         Self {
-            upstreams: BTreeMap::from([
-                ("auth".to_owned(), local(8081)),
-                ("media".to_owned(), local(8082)),
-                ("marketplace".to_owned(), local(8083)),
-                ("chat".to_owned(), local(8084)),
-                ("notification".to_owned(), local(8085)),
-            ]),
-            routes: ROUTES
-                .iter()
-                .map(|(prefix, upstream)| RouteRule { prefix: (*prefix).into(), upstream: (*upstream).into() })
+            upstreams: upstreams().map(|s| (s.name.to_owned(), vec![format!("127.0.0.1:{}", s.port)])).collect(),
+            routes: upstreams()
+                .flat_map(|s| {
+                    s.routes.iter().map(|prefix| RouteRule { prefix: (*prefix).into(), upstream: s.name.into() })
+                })
                 .collect(),
-            public: PUBLIC
-                .iter()
-                .map(|(method, prefix)| PublicRule { method: method.map(Into::into), prefix: (*prefix).into() })
+            public: services()
+                .flat_map(|s| s.public)
+                .map(|rule| PublicRule { method: rule.method.map(Into::into), prefix: rule.prefix.into() })
                 .collect(),
-            upload_prefixes: strings(&["/api/v2/uploads", "/api/v2/media/upload", "/api/v2/users/me/avatar"]),
+            upload_prefixes: services().flat_map(|s| s.uploads.iter().map(|p| (*p).to_owned())).collect(),
             cors_origins: strings(&[
                 "https://mebelplace.com.kz",
                 "https://www.mebelplace.com.kz",
@@ -172,37 +113,18 @@ impl Default for GatewaySettings {
             read_timeout_ms: 30_000,
             health_check_interval_ms: 2_000,
             ejection_secs: 10,
-            search_sources: vec![
-                SearchSource {
-                    name: "users".into(),
-                    upstream: "auth".into(),
-                    path: "/api/v2/search/users".into(),
-                    authenticated: false,
-                },
-                SearchSource {
-                    name: "masters".into(),
-                    upstream: "marketplace".into(),
-                    path: "/api/v2/search/masters".into(),
-                    authenticated: false,
-                },
-                SearchSource {
-                    name: "videos".into(),
-                    upstream: "media".into(),
-                    path: "/api/v2/search/videos".into(),
-                    authenticated: false,
-                },
-                SearchSource {
-                    name: "requests".into(),
-                    upstream: "marketplace".into(),
-                    path: "/api/v2/requests".into(),
-                    authenticated: true,
-                },
-            ],
+            search_sources: upstreams()
+                .flat_map(|s| {
+                    s.search.iter().map(|source| SearchSource {
+                        name: source.name.into(),
+                        upstream: s.name.into(),
+                        path: source.path.into(),
+                        authenticated: source.authenticated,
+                    })
+                })
+                .collect(),
             search_deadline_ms: 1_500,
-            openapi_documents: BTreeMap::from([
-                ("auth".to_owned(), "/api/v2/auth/openapi.json".to_owned()),
-                ("marketplace".to_owned(), "/api/v2/marketplace/openapi.json".to_owned()),
-            ]),
+            openapi_documents: upstreams().filter_map(|s| Some((s.name.to_owned(), s.openapi?.to_owned()))).collect(),
             docs_dir: "var/docs".into(),
             threads: 2,
         }

@@ -1,10 +1,7 @@
 //! The marketplace service's configuration: the platform sections plus `marketplace`.
 
-use platform::config::ServiceDefaults;
 use serde::Deserialize;
 
-pub const SERVICE: &str = "marketplace";
-pub const DEFAULTS: ServiceDefaults = ServiceDefaults { schema: "marketplace", port: 8083 };
 pub const ENV_ALIASES: &[(&str, &str)] = &[("REQUEST_TTL_DAYS", "marketplace.request_ttl_days")];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -13,6 +10,12 @@ pub struct Config {
     #[serde(flatten)]
     pub platform: platform::Settings,
     pub marketplace: MarketplaceSettings,
+}
+
+impl platform::service::ServiceConfig for Config {
+    fn platform(&self) -> &platform::Settings {
+        &self.platform
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

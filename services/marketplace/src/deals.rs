@@ -2,7 +2,6 @@
 
 use crate::domain::request::{self, RequestStatus};
 use crate::domain::{proposal as proposal_rules, reference::Reference};
-use crate::events::publish;
 use crate::state::AppState;
 use crate::store::is_unique_violation;
 use crate::store::orders::{self, NewOrder, NewStatusChange, Order};
@@ -14,10 +13,10 @@ use contracts::events::{
     OrderCreated, ProposalAccepted, ProposalCreated, ProposalRejected, RequestClosed, RequestCreated, RequestUpdated,
     timestamp,
 };
-use contracts::topics::{MARKETPLACE_ORDERS, MARKETPLACE_REQUESTS};
 use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::error::FieldProblems;
+use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -119,7 +118,7 @@ pub async fn create_request(state: &AppState, buyer: &AuthUser, input: &RequestI
             category_codes: request.categories.clone(),
             budget_minor: request.budget,
         };
-        publish(conn, MARKETPLACE_REQUESTS, request.id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(request)
     })
     .await
@@ -219,7 +218,7 @@ pub async fn edit_request(state: &AppState, user: &AuthUser, id: i64, edit: &Req
             changed_fields,
             status: request.status.clone(),
         };
-        publish(conn, MARKETPLACE_REQUESTS, id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(request)
     })
     .await
@@ -235,7 +234,7 @@ pub async fn close_request(state: &AppState, user: &AuthUser, id: i64) -> Result
         }
         let request = requests::set_status(conn, id, RequestStatus::Cancelled, None).await?;
         let event = RequestClosed { request_id: id, buyer_id: request.buyer_id, status: request.status.clone() };
-        publish(conn, MARKETPLACE_REQUESTS, id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(request)
     })
     .await
@@ -259,7 +258,7 @@ pub async fn reopen_request(state: &AppState, user: &AuthUser, id: i64) -> Resul
             changed_fields: vec!["status".into()],
             status: request.status.clone(),
         };
-        publish(conn, MARKETPLACE_REQUESTS, id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(request)
     })
     .await
@@ -316,7 +315,7 @@ pub async fn propose(
             price_minor: proposal.price,
             deadline_days: proposal.deadline_days,
         };
-        publish(conn, MARKETPLACE_REQUESTS, request_id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(proposal)
     })
     .await
@@ -379,10 +378,10 @@ pub async fn accept(state: &AppState, user: &AuthUser, request_id: i64, proposal
             buyer_id: request.buyer_id,
             order_id: order.id,
         };
-        publish(conn, MARKETPLACE_REQUESTS, request_id, accepted).await?;
+        outbox::publish(conn, accepted).await?;
         for other in rejected {
             let event = ProposalRejected { proposal_id: other.id, request_id, master_id: other.master_id };
-            publish(conn, MARKETPLACE_REQUESTS, request_id, event).await?;
+            outbox::publish(conn, event).await?;
         }
         let event = OrderCreated {
             order_id: order.id,
@@ -392,7 +391,7 @@ pub async fn accept(state: &AppState, user: &AuthUser, request_id: i64, proposal
             price_minor: order.price,
             deadline: Some(timestamp(order.due_at)),
         };
-        publish(conn, MARKETPLACE_ORDERS, order.id, event).await?;
+        outbox::publish(conn, event).await?;
         Ok(order)
     })
     .await

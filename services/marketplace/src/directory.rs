@@ -6,11 +6,11 @@ use contracts::Envelope;
 use contracts::events::envelope::Payload;
 use contracts::events::{Role as EventRole, UserProfile};
 use diesel_async::AsyncPgConnection;
-use futures_util::future::BoxFuture;
 use platform::consumer::EventHandler;
 use std::sync::Arc;
 
-pub const CONSUMER_GROUP: &str = "marketplace.directory";
+/// The consumer's name; its group is `marketplace.directory`.
+pub const CONSUMER: &str = "directory";
 
 pub struct DirectoryHandler {
     pub reference: Arc<Reference>,
@@ -40,25 +40,23 @@ impl DirectoryHandler {
 }
 
 impl EventHandler for DirectoryHandler {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(async move {
-            match &event.payload {
-                Some(Payload::UserRegistered(e)) => {
-                    if let Some(user) = &e.user {
-                        users::upsert_profile(conn, &self.profile(user)).await?;
-                    }
+    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
+        match &event.payload {
+            Some(Payload::UserRegistered(e)) => {
+                if let Some(user) = &e.user {
+                    users::upsert_profile(conn, &self.profile(user)).await?;
                 }
-                Some(Payload::UserUpdated(e)) => {
-                    if let Some(user) = &e.user {
-                        users::upsert_profile(conn, &self.profile(user)).await?;
-                    }
-                }
-                Some(Payload::UserRoleChanged(e)) => users::set_role(conn, e.user_id, role_name(e.new_role)).await?,
-                Some(Payload::UserBanned(e)) => users::set_active(conn, e.user_id, false).await?,
-                Some(Payload::UserUnbanned(e)) => users::set_active(conn, e.user_id, true).await?,
-                _ => {}
             }
-            Ok(())
-        })
+            Some(Payload::UserUpdated(e)) => {
+                if let Some(user) = &e.user {
+                    users::upsert_profile(conn, &self.profile(user)).await?;
+                }
+            }
+            Some(Payload::UserRoleChanged(e)) => users::set_role(conn, e.user_id, role_name(e.new_role)).await?,
+            Some(Payload::UserBanned(e)) => users::set_active(conn, e.user_id, false).await?,
+            Some(Payload::UserUnbanned(e)) => users::set_active(conn, e.user_id, true).await?,
+            _ => {}
+        }
+        Ok(())
     }
 }

@@ -1,13 +1,12 @@
 //! The job that expires open requests past their deadline (any number of replicas may run it:
 //! each claims rows with SKIP LOCKED).
 
-use crate::events::publish;
 use crate::store::requests;
 use chrono::Utc;
 use contracts::events::RequestExpired;
-use contracts::topics::MARKETPLACE_REQUESTS;
 use diesel_async::AsyncConnection;
 use platform::db::PgPool;
+use platform::outbox;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +22,7 @@ pub async fn expire_due(db: &PgPool) -> anyhow::Result<usize> {
                 let expired = requests::expire_due(conn, Utc::now(), BATCH).await?;
                 for request in &expired {
                     let event = RequestExpired { request_id: request.id, buyer_id: request.buyer_id };
-                    publish(conn, MARKETPLACE_REQUESTS, request.id, event).await?;
+                    outbox::publish(conn, event).await?;
                 }
                 Ok(expired.len())
             })

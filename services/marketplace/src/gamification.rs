@@ -3,24 +3,23 @@
 //! from the ledger and rebuildable from it.
 
 use crate::domain::gamification::{self as rules, PERIODS, POINTS_COUNTER, Period, Reward};
-use crate::events::publish;
 use crate::store::{gamification as ledger, users};
 use chrono::Utc;
 use contracts::Envelope;
 use contracts::events::envelope::Payload;
 use contracts::events::{AchievementUnlocked, PointsAwarded};
-use contracts::topics::MARKETPLACE_MASTERS;
 use deadpool_redis::redis::{self, AsyncCommands};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
-use futures_util::future::BoxFuture;
 use platform::ApiError;
 use platform::consumer::EventHandler;
 use platform::db::PgPool;
+use platform::outbox;
 use platform::redis::RedisPool;
 use std::sync::Arc;
 
-pub const CONSUMER_GROUP: &str = "marketplace.gamification";
+/// The consumer's name; its group is `marketplace.gamification`.
+pub const CONSUMER: &str = "gamification";
 
 /// Points for one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +91,7 @@ pub async fn apply(
     for rule in reached {
         if let Some(title) = ledger::unlock(conn, award.user_id, &rule.code).await? {
             let event = AchievementUnlocked { user_id: award.user_id, code: rule.code.clone(), title };
-            publish(conn, MARKETPLACE_MASTERS, award.user_id, event).await?;
+            outbox::publish(conn, event).await?;
         }
     }
     let event = PointsAwarded {
@@ -102,7 +101,7 @@ pub async fn apply(
         total_points: total,
         level: rules::level(total) as i32,
     };
-    publish(conn, MARKETPLACE_MASTERS, award.user_id, event).await?;
+    outbox::publish(conn, event).await?;
     Ok(true)
 }
 
@@ -232,21 +231,17 @@ pub struct GamificationHandler {
 }
 
 impl EventHandler for GamificationHandler {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(async move {
-            if let Some(award) = award_for(event) {
-                apply(conn, &award, &self.achievements).await?;
-            }
-            Ok(())
-        })
+    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
+        if let Some(award) = award_for(event) {
+            apply(conn, &award, &self.achievements).await?;
+        }
+        Ok(())
     }
 
-    fn after_commit<'a>(&'a self, event: &'a Envelope) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let Some(award) = award_for(event) else { return };
-            if let Err(error) = self.boards.refresh(award.user_id).await {
-                tracing::warn!(error = %format!("{error:#}"), user_id = award.user_id, "leaderboard not refreshed");
-            }
-        })
+    async fn after_commit(&self, event: &Envelope) {
+        let Some(award) = award_for(event) else { return };
+        if let Err(error) = self.boards.refresh(award.user_id).await {
+            tracing::warn!(error = %format!("{error:#}"), user_id = award.user_id, "leaderboard not refreshed");
+        }
     }
 }

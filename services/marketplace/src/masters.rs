@@ -3,7 +3,10 @@
 use crate::state::AppState;
 use crate::store::users::{self, DirectoryUser, MasterFilter, MasterHit, MasterOrder};
 use contracts::Role;
+use contracts::events::MasterServicesChanged;
+use diesel_async::AsyncConnection;
 use platform::error::FieldProblems;
+use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -50,6 +53,17 @@ pub async fn set_services(
         problems.add("regions", format!("at most {MAX_SERVED} regions and {MAX_SERVED} categories"));
     }
     problems.finish()?;
+    let event = MasterServicesChanged {
+        master_id: user.id,
+        relevant_category_codes: state.reference.relevant_categories(&category_codes),
+        region_codes: region_codes.clone(),
+        category_codes: category_codes.clone(),
+    };
     let mut conn = state.db.get().await?;
-    Ok(users::set_services(&mut conn, user.id, &region_codes, &category_codes).await?)
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let master = users::set_services(conn, user.id, &region_codes, &category_codes).await?;
+        outbox::publish(conn, event).await?;
+        Ok(master)
+    })
+    .await
 }

@@ -3,7 +3,6 @@
 use crate::domain::order::{self, OrderAction, OrderStatus, Party, TransitionError};
 use crate::domain::request::RequestStatus;
 use crate::domain::review;
-use crate::events::publish;
 use crate::state::AppState;
 use crate::store::orders::{self, NewStatusChange, Order, StatusChange};
 use crate::store::reviews::{self, NewReview, Review};
@@ -11,9 +10,9 @@ use crate::store::users::Stats;
 use crate::store::{is_unique_violation, requests, users};
 use contracts::Role;
 use contracts::events::{MasterStatsChanged, OrderStatusChanged, RequestClosed, ReviewCreated};
-use contracts::topics::{MARKETPLACE_MASTERS, MARKETPLACE_ORDERS, MARKETPLACE_REQUESTS};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::error::FieldProblems;
+use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
@@ -96,7 +95,7 @@ pub async fn act(
             actor_id: user.id,
             note: note.clone(),
         };
-        publish(conn, MARKETPLACE_ORDERS, id, event).await?;
+        outbox::publish(conn, event).await?;
         match to.status {
             OrderStatus::Completed => {
                 close_request(conn, &order, RequestStatus::Completed).await?;
@@ -115,7 +114,7 @@ async fn close_request(conn: &mut AsyncPgConnection, order: &Order, status: Requ
     requests::set_status(conn, order.request_id, status, None).await?;
     let event =
         RequestClosed { request_id: order.request_id, buyer_id: order.buyer_id, status: status.as_str().into() };
-    publish(conn, MARKETPLACE_REQUESTS, order.request_id, event).await?;
+    outbox::publish(conn, event).await?;
     Ok(())
 }
 
@@ -126,7 +125,7 @@ async fn publish_stats(conn: &mut AsyncPgConnection, master_id: i64, stats: Stat
         review_count: stats.review_count,
         completed_orders: stats.completed_orders,
     };
-    publish(conn, MARKETPLACE_MASTERS, master_id, event).await?;
+    outbox::publish(conn, event).await?;
     Ok(())
 }
 
@@ -172,7 +171,7 @@ pub async fn review(
             master_id: order.master_id,
             rating: rating.into(),
         };
-        publish(conn, MARKETPLACE_ORDERS, order_id, event).await?;
+        outbox::publish(conn, event).await?;
         publish_stats(conn, order.master_id, stats).await?;
         Ok(review)
     })

@@ -185,15 +185,9 @@ async fn a_redelivered_event_has_one_effect() {
 struct FailsOnThirteen;
 
 impl EventHandler for FailsOnThirteen {
-    fn handle<'a>(
-        &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
-        event: &'a Envelope,
-    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(async move {
-            anyhow::ensure!(event.aggregate_id != "13", "event 13 cannot be handled");
-            RecordEffect.handle(conn, event).await
-        })
+    async fn handle(&self, conn: &mut diesel_async::AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
+        anyhow::ensure!(event.aggregate_id != "13", "event 13 cannot be handled");
+        RecordEffect.handle(conn, event).await
     }
 }
 

@@ -3,7 +3,6 @@ use contracts::Envelope;
 use contracts::events::UserVerified;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use futures_util::future::BoxFuture;
 use platform::consumer::EventHandler;
 use platform::health::Health;
 use platform::outbox::{self, Destination};
@@ -81,15 +80,45 @@ pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
 pub struct RecordEffect;
 
 impl EventHandler for RecordEffect {
-    fn handle<'a>(&'a self, conn: &'a mut AsyncPgConnection, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(async move {
-            let n: i64 = event.aggregate_id.parse()?;
-            diesel::sql_query("INSERT INTO effects (event_id, n) VALUES ($1, $2)")
-                .bind::<diesel::sql_types::Text, _>(&event.id)
-                .bind::<BigInt, _>(n)
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
+    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
+        let n: i64 = event.aggregate_id.parse()?;
+        diesel::sql_query("INSERT INTO effects (event_id, n) VALUES ($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(&event.id)
+            .bind::<BigInt, _>(n)
+            .execute(conn)
+            .await?;
+        Ok(())
     }
+}
+
+/// The template service (`minimal-service`) as a process on its own database and prefixes, with
+/// `extra` environment variables; returns once `/ready` answers 200.
+pub async fn spawn_template_service(schema: &TestSchema, extra: &[(&str, String)]) -> (tokio::process::Child, String) {
+    let port = testkit::free_port();
+    let prefix = testkit::unique_prefix();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_minimal-service"));
+    command
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", &schema.url)
+        .env("DATABASE_SCHEMA", &schema.name)
+        .env("KAFKA_BROKERS", testkit::kafka_brokers())
+        .env("KAFKA_IDEMPOTENT_PRODUCER", "false")
+        .env("MEBELPLACE__KAFKA__TOPIC_PREFIX", &prefix)
+        .env("MEBELPLACE__KAFKA__PARTITIONS", "1")
+        .env("MEBELPLACE__REDIS__KEY_PREFIX", &prefix)
+        .env("LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("the template service starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = client();
+    testkit::eventually("the service is ready", std::time::Duration::from_secs(30), || {
+        let request = client.get(format!("{base}/ready")).send();
+        async move { request.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    (child, base)
 }

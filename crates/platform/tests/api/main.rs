@@ -6,5 +6,6 @@ mod exactly_once;
 mod helpers;
 mod http;
 mod jwt;
+mod kit;
 mod readiness;
 mod shutdown;

@@ -1,37 +1,17 @@
 //! Graceful shutdown of a real service process: SIGTERM lets in-flight requests finish.
 //! Also checks that the process exports its traces over OTLP when configured to.
 
-use crate::helpers::client;
-use std::process::Stdio;
+use crate::helpers::{client, spawn_template_service};
 use std::time::Duration;
+use testkit::TestSchema;
 use testkit::fake_http::FakeHttp;
-use testkit::{TestSchema, eventually, free_port, unique_prefix};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_complete_then_exits() {
     let schema = TestSchema::create(&[]).await;
     let collector = FakeHttp::start().await;
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minimal-service"))
-        .env("PORT", port.to_string())
-        .env("DATABASE_URL", &schema.url)
-        .env("DATABASE_SCHEMA", &schema.name)
-        .env("KAFKA_BROKERS", testkit::kafka_brokers())
-        .env("KAFKA_IDEMPOTENT_PRODUCER", "false")
-        .env("MEBELPLACE__KAFKA__TOPIC_PREFIX", unique_prefix())
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url())
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = spawn_template_service(&schema, &[("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url())]).await;
     let client = client();
-    eventually("the service is ready", Duration::from_secs(30), || {
-        let request = client.get(format!("{base}/ready")).send();
-        async move { request.await.is_ok_and(|r| r.status().is_success()) }
-    })
-    .await;
 
     let in_flight = tokio::spawn(client.get(format!("{base}/v1/slow?ms=1500")).send());
     tokio::time::sleep(Duration::from_millis(300)).await;

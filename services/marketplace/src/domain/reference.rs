@@ -79,11 +79,43 @@ impl Reference {
         }
         codes
     }
+
+    /// The categories whose requests concern a master serving `served`: each served category,
+    /// everything under it, and its parents (a request for "cabinet" furniture concerns a master
+    /// of "wardrobes").
+    pub fn relevant_categories(&self, served: &[String]) -> Vec<String> {
+        let mut codes: Vec<String> = Vec::new();
+        for code in served {
+            let mut parent = self.category(code).and_then(|c| c.parent_code.clone());
+            while let Some(code) = parent {
+                parent = self.category(&code).and_then(|c| c.parent_code.clone());
+                codes.push(code);
+            }
+            codes.extend(self.subtree(code));
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_master_is_concerned_by_subcategories_and_parents() {
+        let reference = reference();
+        let parent = reference.categories.iter().find(|c| c.parent_code.is_none()).unwrap().code.clone();
+        let child = reference.subtree(&parent).into_iter().find(|c| *c != parent).unwrap();
+        let relevant = reference.relevant_categories(std::slice::from_ref(&child));
+        assert!(relevant.contains(&parent) && relevant.contains(&child), "{relevant:?}");
+        assert_eq!(reference.relevant_categories(std::slice::from_ref(&parent)), {
+            let mut all = reference.subtree(&parent);
+            all.sort_unstable();
+            all
+        });
+    }
 
     fn reference() -> Reference {
         let region = |code: &str, ru: &str, kk: &str| Region {

@@ -5,6 +5,7 @@
 
 use crate::config::Settings;
 use crate::health::Health;
+use crate::http::openapi::RouteTable;
 use crate::http::{self, metrics::Metrics};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -36,11 +37,23 @@ pub struct Application {
 
 impl Application {
     /// Binds the HTTP listener (port 0 picks a free port) and prepares the server.
-    /// `routes` registers the service's resources and its app data.
-    pub fn build<F>(service: &'static str, settings: &Settings, health: Health, routes: F) -> anyhow::Result<Self>
+    /// `routes` registers the service's resources and its app data; `documented` lists its
+    /// documented routes, so that a known path called with another method answers 405.
+    pub fn build<F>(
+        service: &'static str,
+        settings: &Settings,
+        health: Health,
+        documented: RouteTable,
+        routes: F,
+    ) -> anyhow::Result<Self>
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
+        let mut documented = documented;
+        for path in crate::http::ops::PATHS {
+            documented.add(path, &["GET"]);
+        }
+        let documented = web::Data::new(documented);
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new(service);
@@ -51,6 +64,7 @@ impl Application {
             App::new()
                 .app_data(metrics_data.clone())
                 .app_data(health_data.clone())
+                .app_data(documented.clone())
                 .app_data(http::json_config(json_limit))
                 .app_data(http::query_config())
                 .app_data(http::path_config())

@@ -30,3 +30,6 @@ pub use config::Settings;
 pub use connections::Connections;
 pub use error::ApiError;
 pub use service::{Declaration, Kit};
+
+#[doc(hidden)]
+pub use paste::paste as __paste;

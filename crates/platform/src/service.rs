@@ -14,6 +14,7 @@ use crate::connections::Connections;
 use crate::consumer::{ConsumerRunner, EventHandler};
 use crate::db::PgPool;
 use crate::health::Dependency;
+use crate::http::openapi::RouteTable;
 use crate::redis::RedisPool;
 use actix_web::web;
 use bytes::Bytes;
@@ -110,6 +111,7 @@ pub struct Kit {
     pub connections: Connections,
     keys: Option<KeySource>,
     dependencies: Vec<Dependency>,
+    documented: RouteTable,
     tasks: Vec<Task>,
 }
 
@@ -122,6 +124,7 @@ impl Kit {
             connections: Connections::open(spec.name, settings).await?,
             keys: None,
             dependencies: Vec::new(),
+            documented: RouteTable::default(),
             tasks: Vec::new(),
         })
     }
@@ -141,6 +144,13 @@ impl Kit {
     /// Verifies tokens with these keys instead of fetching the auth service's JWKS.
     pub fn verify_with(&mut self, keys: KeySource) -> &mut Self {
         self.keys = Some(keys);
+        self
+    }
+
+    /// The service's OpenAPI document: a documented path called with another method answers
+    /// 405 with `Allow` (instead of 404).
+    pub fn document(&mut self, openapi: &utoipa::openapi::OpenApi) -> &mut Self {
+        self.documented = RouteTable::from_openapi(openapi);
         self
     }
 
@@ -185,13 +195,13 @@ impl Kit {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
-        let Self { spec, settings, connections, keys, dependencies, tasks } = self;
+        let Self { spec, settings, connections, keys, dependencies, documented, tasks } = self;
         let keys = keys.unwrap_or_else(|| KeySource::jwks(settings.jwt.jwks_url.clone()));
         let verifier = web::Data::new(TokenVerifier::new(keys, &settings.jwt, Some(connections.redis.clone())));
         let mut health = connections.health(spec.name, env!("CARGO_PKG_VERSION"));
         dependencies.into_iter().for_each(|dependency| health.add(dependency));
         let relay = connections.outbox_relay(&settings);
-        let mut app = Application::build(spec.name, &settings, health, move |cfg| {
+        let mut app = Application::build(spec.name, &settings, health, documented, move |cfg| {
             cfg.app_data(verifier.clone());
             routes(cfg);
         })?;

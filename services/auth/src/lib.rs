@@ -29,6 +29,7 @@ use platform::config::Environment;
 use platform::service::Command;
 use platform::{Declaration, Kit, db};
 use std::sync::Arc;
+use utoipa::OpenApi;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/auth");
 
@@ -71,6 +72,7 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
         .reply(RPC_AUTH_USERS_BATCH_GET, rpc::answering(lookups.clone(), rpc::get_users))
         .reply(RPC_AUTH_BLOCKS_CHECK, rpc::answering(lookups, rpc::check_block));
     let state = web::Data::new(state);
+    kit.document(&http::ApiDoc::openapi());
     kit.serve(move |cfg| {
         cfg.app_data(state.clone()).configure(http::routes);
     })

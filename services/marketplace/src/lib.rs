@@ -23,6 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::{Declaration, Kit};
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa::OpenApi;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/marketplace");
 
@@ -75,6 +76,7 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
         leaderboards,
         achievements,
     });
+    kit.document(&http::ApiDoc::openapi());
     kit.serve(move |cfg| {
         cfg.app_data(state.clone()).configure(http::routes);
     })

@@ -59,17 +59,37 @@ pub fn path_config() -> web::PathConfig {
         .error_handler(|error: PathError, _| ApiError::not_found(format!("no such resource: {error}")).into())
 }
 
-/// Unknown routes answer 404 in the error shape.
+/// A request no route took: 405 with `Allow` when its path is documented with other methods,
+/// else 404, in the error shape.
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
-    use actix_web::ResponseError;
-    ApiError::not_found(format!("no route for {} {}", request.method(), request.path())).error_response()
+    let allowed = documented_methods(&request);
+    if allowed.is_empty() {
+        use actix_web::ResponseError;
+        ApiError::not_found(format!("no route for {} {}", request.method(), request.path())).error_response()
+    } else {
+        method_not_allowed_answer(&request, &allowed)
+    }
 }
 
-/// A known path called with another method: 405 in the error shape instead of an empty body.
+/// A resource that exists answered 405 itself: the same answer, with `Allow`.
 pub fn method_not_allowed<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    use actix_web::ResponseError;
     let (request, _) = response.into_parts();
-    let message = format!("{} is not allowed on {}", request.method(), request.path());
-    let answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).error_response();
+    let answer = method_not_allowed_answer(&request, &documented_methods(&request));
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, answer).map_into_right_body()))
+}
+
+fn documented_methods(request: &HttpRequest) -> Vec<&'static str> {
+    request.app_data::<web::Data<openapi::RouteTable>>().map(|table| table.allowed(request.path())).unwrap_or_default()
+}
+
+fn method_not_allowed_answer(request: &HttpRequest, allowed: &[&str]) -> HttpResponse {
+    use actix_web::ResponseError;
+    let message = format!("{} is not allowed on {}", request.method(), request.path());
+    let mut answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message)
+        .with_details(serde_json::json!({ "allowed": allowed }))
+        .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        answer.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    answer
 }

@@ -24,3 +24,266 @@ where
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
+
+/// Declares a service's HTTP API once: the OpenAPI document and the routes, from one list of
+/// handlers annotated with `#[utoipa::path(method, path = "...")]`: each handler is registered
+/// at the method and path its documentation names, in the order listed (put
+/// `/orders/{id}/review` before `/orders/{id}/{action}`). Every operation gets the platform's
+/// error answers (see [`StandardErrors`]) and the bearer scheme. Schemas that the handlers'
+/// bodies and answers name are collected by utoipa; those only query parameters name (enums of
+/// `IntoParams` structs) are listed in `schemas`.
+///
+/// ```ignore
+/// platform::http_api! {
+///     pub struct ApiDoc { info(title = "MebelPlace marketplace") }
+///     schemas: [domain::order::OrderAction]
+///     routes: [
+///         reference::{regions, categories},
+///         requests::{list, create, details},
+///     ]
+/// }
+/// // ApiDoc::openapi() is the document; ApiDoc::routes(cfg) registers the handlers.
+/// ```
+#[macro_export]
+macro_rules! http_api {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $doc:ident { $($openapi:tt)* }
+        $(schemas: [$($($schema:ident)::+),* $(,)?])?
+        routes: [$($module:ident :: { $($handler:ident),+ $(,)? }),+ $(,)?]
+    ) => {
+        // `modifiers` takes a plain name.
+        use $crate::http::openapi::PlatformDocs as __PlatformDocs;
+
+        $(#[$meta])*
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            $($openapi)*,
+            paths($($($module::$handler),+),+),
+            components(schemas($crate::error::ErrorBody $($(, $($schema)::+)*)?)),
+            modifiers(&__PlatformDocs)
+        )]
+        $vis struct $doc;
+
+        impl $doc {
+            /// Registers every documented handler at its documented method and path.
+            $vis fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+                $crate::__paste! {
+                    $($( $crate::http::openapi::route::<$module::[<__path_ $handler>], _, _>(cfg, $module::$handler); )+)+
+                }
+            }
+        }
+    };
+}
+
+/// Registers `handler` at the method(s) and path that its documentation `P` names.
+pub fn route<P, F, Args>(cfg: &mut actix_web::web::ServiceConfig, handler: F)
+where
+    P: utoipa::Path,
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    use actix_web::http::Method;
+    use utoipa::openapi::path::HttpMethod;
+    for method in P::methods() {
+        let method = match method {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Post => Method::POST,
+            HttpMethod::Put => Method::PUT,
+            HttpMethod::Delete => Method::DELETE,
+            HttpMethod::Options => Method::OPTIONS,
+            HttpMethod::Head => Method::HEAD,
+            HttpMethod::Patch => Method::PATCH,
+            HttpMethod::Trace => Method::TRACE,
+        };
+        cfg.route(&P::path(), actix_web::web::method(method).to(handler.clone()));
+    }
+}
+
+/// What every service's document gets: the bearer scheme and the standard error answers.
+pub struct PlatformDocs;
+
+impl utoipa::Modify for PlatformDocs {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        BearerAuth.modify(openapi);
+        StandardErrors.modify(openapi);
+    }
+}
+
+/// Adds to every operation the error answers the platform can give it, in the spec's error
+/// shape, unless the operation documents them itself: 400 when it takes parameters or a body,
+/// 413 and 415 when it takes a body, 401 when it needs a token, 404 when its path names a
+/// resource, and 503 everywhere (a dependency is down).
+pub struct StandardErrors;
+
+impl utoipa::Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_resource = path.contains('{');
+            for operation in operations(item) {
+                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_body = operation.request_body.is_some();
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let answers = [
+                    ("400", has_params || has_body, "the request is malformed or a field is invalid"),
+                    ("401", secured, "no access token, or it is invalid, expired or revoked"),
+                    ("404", names_resource, "no such resource (or not yours to see)"),
+                    ("413", has_body, "the body is too large"),
+                    ("415", has_body, "the body's media type is not accepted"),
+                    ("503", true, "a dependency is unavailable; try again (Retry-After)"),
+                ];
+                for (status, applies, description) in answers {
+                    if applies && !operation.responses.responses.contains_key(status) {
+                        operation.responses.responses.insert(status.to_owned(), error(description).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The documented routes of a service: which methods each path template answers, so that a
+/// request matching no route gets 405 with `Allow` when its path exists with other methods,
+/// and 404 otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<&'static str>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(openapi: &utoipa::openapi::OpenApi) -> Self {
+        let mut table = Self::default();
+        for (path, item) in &openapi.paths.paths {
+            let methods: Vec<&'static str> = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("OPTIONS", item.options.is_some()),
+                ("HEAD", item.head.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(method, present)| present.then_some(method))
+            .collect();
+            table.add(path, &methods);
+        }
+        table
+    }
+
+    pub fn add(&mut self, path: &str, methods: &[&'static str]) {
+        let segments: Vec<String> = path.trim_matches('/').split('/').map(str::to_owned).collect();
+        match self.routes.iter_mut().find(|(existing, _)| *existing == segments) {
+            Some((_, known)) => {
+                for method in methods {
+                    if !known.contains(method) {
+                        known.push(method);
+                    }
+                }
+            }
+            None => self.routes.push((segments, methods.to_vec())),
+        }
+    }
+
+    /// The methods the routes matching `path` answer (empty: no such path).
+    pub fn allowed(&self, path: &str) -> Vec<&'static str> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let matches = |template: &[String]| {
+            template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+        };
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for (_, methods) in self.routes.iter().filter(|(template, _)| matches(template)) {
+            for method in methods {
+                if !allowed.contains(method) {
+                    allowed.push(method);
+                }
+            }
+        }
+        allowed
+    }
+}
+
+/// The `$ref`s of `document` (a JSON OpenAPI document) that name no component: a client
+/// generator or a fuzzer cannot resolve them.
+pub fn unresolved_references(document: &serde_json::Value) -> Vec<String> {
+    fn walk<'a>(value: &'a serde_json::Value, refs: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    refs.push(target);
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(document, &mut refs);
+    let mut unresolved: Vec<String> = refs
+        .into_iter()
+        .filter(|target| {
+            let pointer = target.strip_prefix('#').unwrap_or(target);
+            document.pointer(pointer).is_none()
+        })
+        .map(str::to_owned)
+        .collect();
+    unresolved.sort_unstable();
+    unresolved.dedup();
+    unresolved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_path_with_another_method_is_told_apart_from_an_unknown_path() {
+        let mut table = RouteTable::default();
+        table.add("/api/v2/orders/{id}", &["GET"]);
+        table.add("/api/v2/orders/{id}/review", &["POST"]);
+        table.add("/api/v2/orders/{id}/{action}", &["POST"]);
+        assert_eq!(table.allowed("/api/v2/orders/7"), ["GET"]);
+        assert_eq!(table.allowed("/api/v2/orders/7/review"), ["POST"]);
+        assert!(table.allowed("/api/v2/orders").is_empty());
+        assert!(table.allowed("/api/v2/orders//review").is_empty());
+    }
+
+    #[test]
+    fn dangling_references_are_found() {
+        let document = serde_json::json!({
+            "paths": { "/a": { "get": { "responses": { "200": { "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Known" } } } },
+                "400": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Missing" } } } } } } } },
+            "components": { "schemas": { "Known": { "type": "object" } } }
+        });
+        assert_eq!(unresolved_references(&document), ["#/components/schemas/Missing"]);
+    }
+}

@@ -4,6 +4,9 @@ use super::metrics::Metrics;
 use crate::health::{Health, HealthReport, Status};
 use actix_web::{HttpResponse, web};
 
+/// The operational paths (all GET).
+pub const PATHS: [&str; 4] = ["/health", "/live", "/ready", "/metrics"];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/live", web::get().to(live))

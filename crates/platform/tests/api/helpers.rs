@@ -16,7 +16,7 @@ pub async fn spawn_app<F>(settings: &Settings, health: Health, routes: F) -> Tes
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
-    TestApp::start(Application::build("test", settings, health, routes).expect("app builds"))
+    TestApp::start(Application::build("test", settings, health, Default::default(), routes).expect("app builds"))
 }
 
 pub fn no_dependencies() -> Health {

@@ -104,3 +104,67 @@ async fn metrics_are_labelled_by_route_pattern() {
     assert!(!metrics.contains("/items/1\""));
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
 }
+
+/// A documented API declared with `platform::http_api!`.
+mod things {
+    use actix_web::HttpResponse;
+    use actix_web::web;
+
+    #[utoipa::path(get, path = "/v1/things/special", responses((status = 200)))]
+    pub async fn special() -> HttpResponse {
+        HttpResponse::Ok().json(serde_json::json!({ "special": true }))
+    }
+
+    #[utoipa::path(get, path = "/v1/things/{id}", params(("id" = i64, Path)), responses((status = 200)))]
+    pub async fn get(id: web::Path<i64>) -> HttpResponse {
+        HttpResponse::Ok().json(serde_json::json!({ "id": id.into_inner() }))
+    }
+
+    #[utoipa::path(post, path = "/v1/things", security(("bearer" = [])), request_body = Object,
+        responses((status = 201)))]
+    pub async fn create() -> HttpResponse {
+        HttpResponse::Created().finish()
+    }
+}
+
+platform::http_api! {
+    struct ThingsDoc { info(title = "things") }
+    routes: [things::{special, get, create}]
+}
+
+#[tokio::test]
+async fn documented_routes_are_served_and_other_methods_get_405_with_allow() {
+    use utoipa::OpenApi;
+    let schema = TestSchema::create(&[]).await;
+    let settings = testkit::settings(&schema, &unique_prefix());
+    let documented = platform::http::openapi::RouteTable::from_openapi(&ThingsDoc::openapi());
+    let application =
+        platform::Application::build("test", &settings, no_dependencies(), documented, ThingsDoc::routes).unwrap();
+    let app = TestApp::start(application);
+    let client = client();
+    let special: serde_json::Value =
+        client.get(app.url("/v1/things/special")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(special["special"], true, "listed first, so not taken for an id");
+    assert_eq!(client.get(app.url("/v1/things/7")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(client.post(app.url("/v1/things")).send().await.unwrap().status().as_u16(), 201);
+
+    let wrong = client.delete(app.url("/v1/things/7")).send().await.unwrap();
+    assert_eq!(wrong.headers()["allow"], "GET");
+    assert_eq!(error_code(wrong).await, (405, "method_not_allowed".into()));
+    let wrong = client.put(app.url("/v1/things")).send().await.unwrap();
+    assert_eq!(wrong.headers()["allow"], "POST");
+    assert_eq!(client.post(app.url("/live")).send().await.unwrap().headers()["allow"], "GET");
+    assert_eq!(error_code(client.get(app.url("/v1/nothing")).send().await.unwrap()).await, (404, "not_found".into()));
+
+    let document = serde_json::to_value(ThingsDoc::openapi()).unwrap();
+    assert!(platform::http::openapi::unresolved_references(&document).is_empty());
+    let responses = |path: &str, method: &str| {
+        let mut codes: Vec<String> =
+            document["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(responses("/v1/things", "post"), ["201", "400", "401", "413", "415", "503"]);
+    assert_eq!(responses("/v1/things/{id}", "get"), ["200", "400", "404", "503"]);
+    assert_eq!(responses("/v1/things/special", "get"), ["200", "503"]);
+}

@@ -157,4 +157,10 @@ async fn the_openapi_document_lists_every_route() {
         assert!(paths.contains_key(path), "{path} is missing from the OpenAPI document");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let unresolved = platform::http::openapi::unresolved_references(&doc);
+    assert!(unresolved.is_empty(), "references to nothing: {unresolved:?}");
+    assert_eq!(
+        doc["paths"]["/api/v2/users/me"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
 }

@@ -10,32 +10,26 @@ pub mod requests;
 use crate::domain::reference::Reference;
 use actix_web::{HttpResponse, web};
 use platform::error::FieldProblems;
-use platform::http::openapi::BearerAuth;
 use utoipa::OpenApi;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "MebelPlace marketplace", description = "Requests, proposals, orders, reviews, masters, gamification."),
-    paths(
-        reference::regions, reference::categories, requests::list, requests::create, requests::details,
-        requests::edit, requests::close, requests::reopen, proposals::create, proposals::list, proposals::accept,
-        orders::list, orders::details, orders::act, orders::review, orders::reviews, masters::search,
-        masters::details, masters::set_services, gamification::level, gamification::levels,
-        gamification::my_achievements, gamification::user_achievements, gamification::leaderboard,
-        gamification::advanced_leaderboard, gamification::award_points, gamification::rebuild_leaderboards,
-        openapi_json,
-    ),
-    components(schemas(
-        reference::Regions, reference::Categories, requests::RequestView, crate::deals::RequestInput,
-        crate::deals::RequestEdit, crate::store::proposals::Proposal, proposals::Proposals, crate::deals::ProposalInput,
-        orders::OrderView, crate::store::orders::Order, crate::domain::order::OrderStatus, crate::store::reviews::Review, orders::ActionBody, orders::ReviewBody, masters::MasterView,
-        masters::ServicesBody, gamification::Achievements, gamification::AchievementView, gamification::Levels,
-        gamification::LevelStep, gamification::Leaderboard, gamification::AwardBody, gamification::AwardResult,
-        platform::error::ErrorBody,
-    )),
-    modifiers(&BearerAuth),
-)]
-pub struct ApiDoc;
+platform::http_api! {
+    pub struct ApiDoc {
+        info(title = "MebelPlace marketplace", description = "Requests, proposals, orders, reviews, masters, gamification.")
+    }
+    schemas: [crate::domain::order::OrderAction, crate::store::users::MasterOrder]
+    routes: [
+        self::{openapi_json},
+        reference::{regions, categories},
+        requests::{list, create, details, edit, close, reopen},
+        proposals::{list, create, accept},
+        orders::{list, details, review, act, reviews},
+        masters::{search, set_services, details},
+        gamification::{
+            level, levels, my_achievements, user_achievements, leaderboard, advanced_leaderboard,
+            rebuild_leaderboards, award_points,
+        },
+    ]
+}
 
 /// Resolves a query's `region` and `category` filters (a category brings its subcategories),
 /// noting what is wrong in `problems`.
@@ -57,32 +51,5 @@ pub async fn openapi_json() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v2")
-            .route("/marketplace/openapi.json", web::get().to(openapi_json))
-            .route("/regions", web::get().to(reference::regions))
-            .route("/categories", web::get().to(reference::categories))
-            .service(web::resource("/requests").get(requests::list).post(requests::create))
-            .service(web::resource("/requests/{id}").get(requests::details).patch(requests::edit))
-            .route("/requests/{id}/close", web::post().to(requests::close))
-            .route("/requests/{id}/reopen", web::post().to(requests::reopen))
-            .service(web::resource("/requests/{id}/proposals").get(proposals::list).post(proposals::create))
-            .route("/requests/{id}/proposals/{proposal_id}/accept", web::post().to(proposals::accept))
-            .route("/orders", web::get().to(orders::list))
-            .route("/orders/{id}", web::get().to(orders::details))
-            .route("/orders/{id}/review", web::post().to(orders::review))
-            .route("/orders/{id}/{action}", web::post().to(orders::act))
-            .route("/reviews", web::get().to(orders::reviews))
-            .route("/search/masters", web::get().to(masters::search))
-            .route("/masters/me", web::put().to(masters::set_services))
-            .route("/masters/{id}", web::get().to(masters::details))
-            .route("/gamification/level", web::get().to(gamification::level))
-            .route("/gamification/levels", web::get().to(gamification::levels))
-            .route("/gamification/achievements", web::get().to(gamification::my_achievements))
-            .route("/gamification/achievements/user/{id}", web::get().to(gamification::user_achievements))
-            .route("/gamification/leaderboard", web::get().to(gamification::leaderboard))
-            .route("/gamification/leaderboard/advanced", web::get().to(gamification::advanced_leaderboard))
-            .route("/gamification/leaderboard/rebuild", web::post().to(gamification::rebuild_leaderboards))
-            .route("/gamification/award-points", web::post().to(gamification::award_points)),
-    );
+    ApiDoc::routes(cfg);
 }

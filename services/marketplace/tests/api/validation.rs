@@ -136,4 +136,9 @@ async fn every_route_is_in_the_openapi_document() {
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
+    let unresolved = platform::http::openapi::unresolved_references(&document);
+    assert!(unresolved.is_empty(), "references to nothing: {unresolved:?}");
+    let wrong_method = world.api.client.delete(world.api.url("/api/v2/regions")).send().await.unwrap();
+    assert_eq!(wrong_method.status().as_u16(), 405);
+    assert_eq!(wrong_method.headers()["allow"], "GET");
 }

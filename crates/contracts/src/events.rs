@@ -35,6 +35,14 @@ pub trait EventPayload: Into<Payload> {
     fn aggregate_id(&self) -> i64;
 }
 
+/// One kind of event: its payload message (in proto/), dotted name and topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventType {
+    pub payload: &'static str,
+    pub name: &'static str,
+    pub topic: &'static str,
+}
+
 macro_rules! event_types {
     ($($variant:ident => $name:literal on $topic:ident by |$event:ident| $aggregate:expr),+ $(,)?) => {
         $(
@@ -76,8 +84,12 @@ macro_rules! event_types {
             }
         }
 
-        /// Every event type name this contract knows, with its topic.
-        pub const ALL_EVENT_TYPES: &[(&str, &str)] = &[$(($name, crate::topics::$topic)),+];
+        /// Every event type this contract knows.
+        pub const ALL_EVENT_TYPES: &[EventType] = &[$(EventType {
+            payload: stringify!($variant),
+            name: $name,
+            topic: crate::topics::$topic,
+        }),+];
     };
 }
 
@@ -250,7 +262,7 @@ mod tests {
 
     #[test]
     fn event_type_names_are_unique() {
-        let mut names: Vec<&str> = ALL_EVENT_TYPES.iter().map(|(name, _)| *name).collect();
+        let mut names: Vec<&str> = ALL_EVENT_TYPES.iter().map(|event| event.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ALL_EVENT_TYPES.len());

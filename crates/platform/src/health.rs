@@ -12,6 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Readiness is probed every few seconds by the gateway and Kubernetes: it checks only what is
+/// required, each within this deadline, so that a slow optional dependency (a Kafka broker that
+/// is down: writes wait in the outbox) never makes the probe itself time out.
+const READY_TIMEOUT: Duration = Duration::from_millis(500);
 
 type CheckFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
@@ -94,6 +98,16 @@ pub struct HealthReport {
     pub version: &'static str,
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub components: BTreeMap<&'static str, ComponentReport>,
+    /// The service's Kafka consumers: what it listens to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<ConsumerInfo>,
+}
+
+/// A consumer group of the service and the (logical) topics it consumes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConsumerInfo {
+    pub group: String,
+    pub topics: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -101,22 +115,36 @@ pub struct Health {
     service: &'static str,
     version: &'static str,
     dependencies: Vec<Dependency>,
+    consumers: Vec<ConsumerInfo>,
 }
 
 impl Health {
     pub fn new(service: &'static str, version: &'static str, dependencies: Vec<Dependency>) -> Self {
-        Self { service, version, dependencies }
+        Self { service, version, dependencies, consumers: Vec::new() }
     }
 
     pub fn add(&mut self, dependency: Dependency) {
         self.dependencies.push(dependency);
     }
 
+    pub fn add_consumer(&mut self, consumer: ConsumerInfo) {
+        self.consumers.push(consumer);
+    }
+
     /// Checks every dependency concurrently, each bounded by a timeout.
     pub async fn report(&self) -> HealthReport {
-        let checks = self.dependencies.iter().map(|dependency| async move {
+        self.check(|_| true, CHECK_TIMEOUT).await
+    }
+
+    /// Checks only the required dependencies, quickly: what `/ready` answers from.
+    pub async fn readiness(&self) -> HealthReport {
+        self.check(|dependency| dependency.required, READY_TIMEOUT).await
+    }
+
+    async fn check(&self, included: impl Fn(&Dependency) -> bool, timeout: Duration) -> HealthReport {
+        let checks = self.dependencies.iter().filter(|d| included(d)).map(|dependency| async move {
             let started = Instant::now();
-            let outcome = tokio::time::timeout(CHECK_TIMEOUT, (dependency.check)())
+            let outcome = tokio::time::timeout(timeout, (dependency.check)())
                 .await
                 .unwrap_or_else(|_| Err("timed out".to_owned()));
             let report = ComponentReport {
@@ -136,6 +164,13 @@ impl Health {
         } else {
             Status::Healthy
         };
-        HealthReport { status, service: self.service, version: self.version, timestamp: chrono::Utc::now(), components }
+        HealthReport {
+            status,
+            service: self.service,
+            version: self.version,
+            timestamp: chrono::Utc::now(),
+            components,
+            consumers: self.consumers.clone(),
+        }
     }
 }

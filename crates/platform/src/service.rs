@@ -13,7 +13,7 @@ use crate::config::{ServiceDefaults, Settings};
 use crate::connections::Connections;
 use crate::consumer::{ConsumerRunner, EventHandler};
 use crate::db::PgPool;
-use crate::health::Dependency;
+use crate::health::{ConsumerInfo, Dependency};
 use crate::http::openapi::RouteTable;
 use crate::redis::RedisPool;
 use actix_web::web;
@@ -111,6 +111,7 @@ pub struct Kit {
     pub connections: Connections,
     keys: Option<KeySource>,
     dependencies: Vec<Dependency>,
+    consumers: Vec<ConsumerInfo>,
     documented: RouteTable,
     tasks: Vec<Task>,
 }
@@ -124,6 +125,7 @@ impl Kit {
             connections: Connections::open(spec.name, settings).await?,
             keys: None,
             dependencies: Vec::new(),
+            consumers: Vec::new(),
             documented: RouteTable::default(),
             tasks: Vec::new(),
         })
@@ -164,6 +166,7 @@ impl Kit {
     pub fn consume<H: EventHandler>(&mut self, name: &'static str, topics: &[&str], handler: H) -> &mut Self {
         let group = self.spec.consumer_group(name);
         let runner = ConsumerRunner::new(&group, topics, self.db(), self.settings.kafka.clone(), handler);
+        self.consumers.push(ConsumerInfo { group, topics: topics.iter().map(|t| (*t).to_owned()).collect() });
         self.tasks.push(Box::new(move |app| app.spawn_consumer(runner)));
         self
     }
@@ -195,11 +198,12 @@ impl Kit {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
-        let Self { spec, settings, connections, keys, dependencies, documented, tasks } = self;
+        let Self { spec, settings, connections, keys, dependencies, consumers, documented, tasks } = self;
         let keys = keys.unwrap_or_else(|| KeySource::jwks(settings.jwt.jwks_url.clone()));
         let verifier = web::Data::new(TokenVerifier::new(keys, &settings.jwt, Some(connections.redis.clone())));
         let mut health = connections.health(spec.name, env!("CARGO_PKG_VERSION"));
         dependencies.into_iter().for_each(|dependency| health.add(dependency));
+        consumers.into_iter().for_each(|consumer| health.add_consumer(consumer));
         let relay = connections.outbox_relay(&settings);
         let mut app = Application::build(spec.name, &settings, health, documented, move |cfg| {
             cfg.app_data(verifier.clone());

@@ -62,3 +62,26 @@ async fn health_lists_every_component_and_an_optional_one_only_degrades() {
     assert_eq!(body["components"]["search"]["error"], "connection refused");
     assert_eq!(client.get(app.url("/ready")).send().await.unwrap().status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn ready_answers_at_once_when_an_optional_dependency_hangs() {
+    let schema = TestSchema::create(&[]).await;
+    let settings = testkit::settings(&schema, &unique_prefix());
+    let pool = platform::db::pool(&settings.database).unwrap();
+    // A Kafka broker that is down answers nothing; writes wait in the outbox meanwhile.
+    let hanging = Dependency::new("kafka", false, || async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok(())
+    });
+    let health = Health::new("test", "0.0.0", vec![Dependency::postgres(pool), hanging]);
+    let app = spawn_app(&settings, health, |_| {}).await;
+    let client = client();
+    let started = std::time::Instant::now();
+    let response = client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_secs(5), "ready waited for the hanging check: {:?}", started.elapsed());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["components"]["kafka"].is_null(), "optional dependencies are not probed for readiness");
+    let health: serde_json::Value = client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["components"]["kafka"]["error"], "timed out", "but /health still reports them");
+}

@@ -1,0 +1,301 @@
+//! Starting and stopping the system; killing and restarting one of its processes.
+
+use contracts::services::{CATALOGUE, ServiceSpec};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use testkit::{ApiClient, TestSchema};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"))
+}
+
+/// The catalogue's programs whose crate this checkout has, in start-up order (gateway last).
+pub fn programs() -> Vec<&'static ServiceSpec> {
+    CATALOGUE.iter().filter(|s| workspace_root().join("services").join(s.name).join("Cargo.toml").exists()).collect()
+}
+
+/// Makes sure the programs' binaries are built and current. It asks for what `cargo nextest run
+/// --workspace` builds (the workspace's tests, whose packages' binaries come with them), so that
+/// after it this is a no-op: a plain `cargo build` would resolve features without the
+/// dev-dependencies and build every binary again.
+fn build() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["test", "--no-run", "--workspace", "--quiet"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the workspace builds");
+}
+
+/// One running program: its address, environment and log file; restartable.
+pub struct Process {
+    pub spec: &'static ServiceSpec,
+    pub port: u16,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Process {
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn binary(&self) -> PathBuf {
+        target_dir().join("debug").join(self.spec.name)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(self.binary());
+        command.current_dir(workspace_root()).args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    fn log_file(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_or_else(|_| Stdio::null(), Stdio::from)
+    }
+
+    fn migrate(&self) {
+        let status = self.command(&["migrate"]).stdout(self.log_file()).stderr(self.log_file()).status();
+        assert!(status.is_ok_and(|s| s.success()), "{} migrates (see {})", self.spec.name, self.log.display());
+    }
+
+    /// Starts (or starts again) the process.
+    pub fn start(&mut self) {
+        let child =
+            self.command(&[]).stdout(self.log_file()).stderr(self.log_file()).spawn().expect("the service starts");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no draining, no goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait: the graceful shutdown a rolling update does.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        child.wait().ok()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Everything the process wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub async fn wait_ready(&self, timeout: Duration) {
+        let client = reqwest::Client::new();
+        let url = self.url(if self.spec.schema.is_some() { "/ready" } else { "/live" });
+        testkit::eventually(&format!("{} is ready", self.spec.name), timeout, || {
+            let request = client.get(&url).send();
+            async move { request.await.is_ok_and(|r| r.status().is_success()) }
+        })
+        .await;
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// What a test may change before the system starts.
+#[derive(Default)]
+pub struct Options {
+    /// Extra environment per program name (e.g. a provider's URL for notification).
+    pub env: BTreeMap<&'static str, Vec<(String, String)>>,
+    /// Extra keys of the gateway's `gateway` configuration section.
+    pub gateway: Value,
+}
+
+/// Every program of the checkout, running.
+pub struct System {
+    pub prefix: String,
+    pub processes: Vec<Process>,
+    /// A client of the gateway (what mobile clients see).
+    pub api: ApiClient,
+    pub logs: PathBuf,
+    _schemas: Vec<TestSchema>,
+}
+
+impl System {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        testkit::init_logs();
+        let programs = programs();
+        build();
+        let prefix = testkit::unique_prefix();
+        let logs = std::env::temp_dir().join(format!("mebelplace-system-{}", prefix.trim_end_matches('.')));
+        std::fs::create_dir_all(&logs).expect("a log folder");
+        let ports: BTreeMap<&str, u16> = programs.iter().map(|p| (p.name, testkit::free_port())).collect();
+        let keys = testkit::keys::keys_dir(&[testkit::keys::KEY_1]);
+        let mut schemas = Vec::new();
+        let mut processes = Vec::new();
+        for program in &programs {
+            let mut env = common_env(&prefix, ports[program.name], ports.get("auth").copied());
+            if let Some(_schema_name) = program.schema {
+                let schema = TestSchema::create(&[]).await;
+                env.push(("DATABASE_URL".into(), schema.url.clone()));
+                env.push(("DATABASE_SCHEMA".into(), schema.name.clone()));
+                env.push(("STORAGE_PATH".into(), logs.join(format!("storage-{}", program.name)).display().to_string()));
+                schemas.push(schema);
+            }
+            env.extend(program_env(program.name, &keys));
+            if program.name == "gateway" {
+                let config = gateway_config(&programs, &ports, &prefix, &options.gateway);
+                let file = logs.join("gateway.json");
+                std::fs::write(&file, config.to_string()).expect("the gateway's configuration");
+                env.push(("CONFIG_FILE".into(), file.display().to_string()));
+            }
+            env.extend(options.env.get(program.name).cloned().unwrap_or_default());
+            let log = logs.join(format!("{}.log", program.name));
+            processes.push(Process { spec: program, port: ports[program.name], env, log, child: None });
+        }
+        for process in processes.iter_mut() {
+            if process.spec.schema.is_some() {
+                process.migrate();
+            }
+            process.start();
+        }
+        for process in &processes {
+            process.wait_ready(Duration::from_secs(60)).await;
+        }
+        let gateway = processes.iter().find(|p| p.spec.name == "gateway").expect("the gateway is in the catalogue");
+        let api = ApiClient::new(format!("http://{}", gateway.address()));
+        let system = Self { prefix, processes, api, logs, _schemas: schemas };
+        system.wait_routable().await;
+        system
+    }
+
+    /// Until the gateway has found every service healthy (its probes run every 200 ms here).
+    async fn wait_routable(&self) {
+        testkit::eventually("the gateway routes to every service", Duration::from_secs(30), || async {
+            let (status, body) = self.api.get_public("/health").await;
+            status == 200
+                && body["upstreams"]
+                    .as_array()
+                    .is_some_and(|replicas| replicas.iter().all(|r| r["healthy"].as_bool() == Some(true)))
+        })
+        .await;
+    }
+
+    pub fn process(&self, name: &str) -> &Process {
+        self.processes.iter().find(|p| p.spec.name == name).unwrap_or_else(|| panic!("no {name} in this system"))
+    }
+
+    pub fn process_mut(&mut self, name: &str) -> &mut Process {
+        self.processes.iter_mut().find(|p| p.spec.name == name).unwrap_or_else(|| panic!("no {name} in this system"))
+    }
+
+    /// Every process's log, for a test that reads what the system printed.
+    pub fn all_logs(&self) -> String {
+        self.processes.iter().map(|p| format!("--- {} ---\n{}", p.spec.name, p.logs())).collect()
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        // The gateway first, then the services (the reverse of start-up).
+        while let Some(mut process) = self.processes.pop() {
+            process.terminate();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- system logs in {} ---", self.logs.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.logs);
+        }
+    }
+}
+
+fn common_env(prefix: &str, port: u16, auth_port: Option<u16>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("APP_ENV", "test".to_owned()),
+        ("LOG_LEVEL", "info".to_owned()),
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", port.to_string()),
+        ("KAFKA_BROKERS", testkit::kafka_brokers()),
+        ("KAFKA_IDEMPOTENT_PRODUCER", "false".to_owned()),
+        ("NATS_URL", testkit::nats_url()),
+        ("MEBELPLACE__KAFKA__TOPIC_PREFIX", prefix.to_owned()),
+        ("MEBELPLACE__KAFKA__PARTITIONS", "1".to_owned()),
+        ("MEBELPLACE__NATS__SUBJECT_PREFIX", prefix.to_owned()),
+        ("MEBELPLACE__REDIS__KEY_PREFIX", prefix.to_owned()),
+        ("MEBELPLACE__OUTBOX__POLL_INTERVAL_MS", "200".to_owned()),
+        ("MEBELPLACE__HTTP__WORKERS", "1".to_owned()),
+        ("MEBELPLACE__HTTP__SHUTDOWN_TIMEOUT_SECS", "5".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if let Some(auth_port) = auth_port {
+        env.push(("JWT_JWKS_URL".into(), format!("http://127.0.0.1:{auth_port}/.well-known/jwks.json")));
+    }
+    env
+}
+
+/// What a program needs besides the common settings to run under test.
+fn program_env(name: &str, keys: &Path) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, String)> = match name {
+        "auth" => vec![
+            ("JWT_KEYS_DIR", keys.display().to_string()),
+            ("MEBELPLACE__AUTH__ARGON2_MEMORY_KIB", "1024".into()),
+            ("MEBELPLACE__AUTH__ARGON2_ITERATIONS", "1".into()),
+            ("MEBELPLACE__AUTH__SECURE_COOKIES", "false".into()),
+        ],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn gateway_config(programs: &[&ServiceSpec], ports: &BTreeMap<&str, u16>, prefix: &str, overrides: &Value) -> Value {
+    let upstreams: serde_json::Map<String, Value> = programs
+        .iter()
+        .filter(|p| p.schema.is_some())
+        .map(|p| (p.name.to_owned(), json!([format!("127.0.0.1:{}", ports[p.name])])))
+        .collect();
+    let mut gateway = json!({
+        "upstreams": upstreams,
+        "health_check_interval_ms": 200,
+        "docs_dir": workspace_root().join("var/docs").display().to_string(),
+        "rate_limits": { "api_per_minute": 100000, "strict_per_minute": 100000, "upload_per_minute": 100000 },
+    });
+    if let (Some(target), Some(extra)) = (gateway.as_object_mut(), overrides.as_object()) {
+        target.extend(extra.clone());
+    }
+    json!({
+        "app": { "log_level": "info" },
+        "redis": { "key_prefix": prefix },
+        "jwt": { "jwks_url": format!("http://127.0.0.1:{}/.well-known/jwks.json", ports.get("auth").copied().unwrap_or(0)) },
+        "gateway": gateway,
+    })
+}

@@ -1,0 +1,3 @@
+//! The system suites, through the gateway with every service running as a process.
+
+mod contract;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod kafka;
+pub mod money;
 pub mod nats;
 pub mod outbox;
 pub mod pagination;

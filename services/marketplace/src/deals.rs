@@ -16,6 +16,7 @@ use contracts::events::{
 use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::error::FieldProblems;
+use platform::money::Tenge;
 use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
@@ -31,8 +32,9 @@ pub struct RequestInput {
     pub region: String,
     /// Category codes or names ("шкафы-купе").
     pub categories: Vec<String>,
-    /// In tiyn (1 ₸ = 100 tiyn).
-    pub budget: Option<i64>,
+    pub budget: Option<Tenge>,
+    /// The budget in tiyn, instead of `budget`.
+    pub budget_minor: Option<i64>,
     #[serde(default)]
     pub images: Vec<String>,
 }
@@ -47,8 +49,12 @@ pub struct RequestEdit {
     pub region: Option<String>,
     pub categories: Option<Vec<String>>,
     #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
+    #[schema(value_type = Option<Tenge>)]
+    pub budget: Option<Option<Tenge>>,
+    /// The budget in tiyn, instead of `budget`.
+    #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
     #[schema(value_type = Option<i64>)]
-    pub budget: Option<Option<i64>>,
+    pub budget_minor: Option<Option<i64>>,
     pub images: Option<Vec<String>>,
 }
 
@@ -56,7 +62,13 @@ fn category_codes(reference: &Reference, names: &[String]) -> Result<Vec<String>
     if names.is_empty() || names.len() > request::MAX_CATEGORIES {
         return Err(format!("give 1 to {} categories", request::MAX_CATEGORIES));
     }
-    reference.category_codes(names).map_err(|unknown| format!("unknown categories {unknown:?}; see /api/v2/categories"))
+    let codes = reference
+        .category_codes(names)
+        .map_err(|unknown| format!("unknown categories {unknown:?}; see /api/v2/categories"))?;
+    if codes.is_empty() {
+        return Err("name at least one kind of furniture; see /api/v2/categories".to_owned());
+    }
+    Ok(codes)
 }
 
 fn parse_new_request(
@@ -70,7 +82,7 @@ fn parse_new_request(
     let description = checks.check("description", request::description(&input.description));
     let region_code = checks.check("region", reference.region_code(&input.region));
     let categories = checks.check("categories", category_codes(reference, &input.categories));
-    let budget = checks.check("budget", input.budget.map(request::budget).transpose());
+    let budget = checks.check("budget", budget_in_tiyn(input.budget, input.budget_minor));
     let images = checks.check("images", request::images(&input.images));
     checks.finish()?;
     let missing = || ApiError::internal("a checked field is missing");
@@ -86,6 +98,11 @@ fn parse_new_request(
     })
 }
 
+/// The budget in tiyn from either of its fields, checked.
+fn budget_in_tiyn(tenge: Option<Tenge>, tiyn: Option<i64>) -> Result<Option<i64>, String> {
+    Tenge::either(tenge, tiyn)?.map(|amount| request::budget(amount.tiyn())).transpose()
+}
+
 fn parse_edit(reference: &Reference, edit: &RequestEdit) -> Result<RequestChanges, ApiError> {
     let mut checks = FieldProblems::new();
     let changes = RequestChanges {
@@ -93,7 +110,10 @@ fn parse_edit(reference: &Reference, edit: &RequestEdit) -> Result<RequestChange
         description: edit.description.as_deref().and_then(|d| checks.check("description", request::description(d))),
         region_code: edit.region.as_deref().and_then(|r| checks.check("region", reference.region_code(r))),
         categories: edit.categories.as_deref().and_then(|c| checks.check("categories", category_codes(reference, c))),
-        budget: edit.budget.map(|b| checks.check("budget", b.map(request::budget).transpose()).unwrap_or_default()),
+        budget: match (edit.budget, edit.budget_minor) {
+            (None, None) => None,
+            (tenge, tiyn) => checks.check("budget", budget_in_tiyn(tenge.flatten(), tiyn.flatten())),
+        },
         images: edit.images.as_deref().and_then(|i| checks.check("images", request::images(i))),
     };
     checks.finish()?;
@@ -268,8 +288,9 @@ pub async fn reopen_request(state: &AppState, user: &AuthUser, id: i64) -> Resul
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalInput {
-    /// In tiyn.
-    pub price: i64,
+    pub price: Option<Tenge>,
+    /// The price in tiyn, instead of `price`.
+    pub price_minor: Option<i64>,
     pub deadline_days: i32,
     pub message: String,
 }
@@ -282,7 +303,12 @@ pub async fn propose(
 ) -> Result<Proposal, ApiError> {
     master.require_role(&[Role::Master])?;
     let mut checks = FieldProblems::new();
-    let price = checks.check("price", proposal_rules::price(input.price));
+    let price = checks.check(
+        "price",
+        Tenge::either(input.price, input.price_minor)
+            .and_then(|amount| amount.ok_or_else(|| "required (tenge), or `price_minor` in tiyn".to_owned()))
+            .and_then(|amount| proposal_rules::price(amount.tiyn())),
+    );
     let deadline_days = checks.check("deadline_days", proposal_rules::deadline_days(input.deadline_days));
     let message = checks.check("message", proposal_rules::message(&input.message));
     checks.finish()?;

@@ -6,6 +6,7 @@ use crate::state::AppState;
 use crate::store::orders::{Order, StatusChange};
 use crate::store::reviews::Review;
 use actix_web::{HttpResponse, web};
+use platform::money::Tenge;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use utoipa::ToSchema;
 pub struct OrderView {
     #[serde(flatten)]
     pub order: Order,
+    pub price: Tenge,
     /// Every status change, oldest first (order details only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<StatusChange>>,
@@ -23,7 +25,7 @@ pub struct OrderView {
 
 impl OrderView {
     pub fn new(order: Order, history: Option<Vec<StatusChange>>) -> Self {
-        Self { order, history }
+        Self { price: Tenge::from_tiyn(order.price), order, history }
     }
 }
 

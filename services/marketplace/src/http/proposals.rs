@@ -5,19 +5,34 @@ use crate::deals::{self, ProposalInput};
 use crate::state::AppState;
 use crate::store::proposals::Proposal;
 use actix_web::{HttpResponse, web};
+use platform::money::Tenge;
 use platform::{ApiError, AuthUser};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct Proposals {
-    pub items: Vec<Proposal>,
+    pub items: Vec<ProposalView>,
+}
+
+/// A proposal, its price in tenge beside `price_minor`.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalView {
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    pub price: Tenge,
+}
+
+impl From<Proposal> for ProposalView {
+    fn from(proposal: Proposal) -> Self {
+        Self { price: Tenge::from_tiyn(proposal.price), proposal }
+    }
 }
 
 /// Masters offer a price and a deadline, once per request, on open requests of others.
 #[utoipa::path(post, path = "/api/v2/requests/{id}/proposals", tag = "requests", request_body = ProposalInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Proposal), (status = 400, body = platform::error::ErrorBody),
+    responses((status = 201, body = ProposalView), (status = 400, body = platform::error::ErrorBody),
         (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
         (status = 409, body = platform::error::ErrorBody)))]
 pub async fn create(
@@ -27,7 +42,7 @@ pub async fn create(
     body: web::Json<ProposalInput>,
 ) -> Result<HttpResponse, ApiError> {
     let proposal = deals::propose(&state, &user, *id, &body).await?;
-    Ok(HttpResponse::Created().json(proposal))
+    Ok(HttpResponse::Created().json(ProposalView::from(proposal)))
 }
 
 /// The request's owner sees every proposal; a master sees their own.
@@ -35,7 +50,7 @@ pub async fn create(
     responses((status = 200, body = Proposals), (status = 404, body = platform::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let proposals = deals::list_proposals(&state, &user, *id).await?;
-    Ok(HttpResponse::Ok().json(Proposals { items: proposals }))
+    Ok(HttpResponse::Ok().json(Proposals { items: proposals.into_iter().map(ProposalView::from).collect() }))
 }
 
 /// The owner accepts one proposal: the others are rejected and an order is created. Exactly

@@ -7,6 +7,7 @@ use crate::store::requests::{OpenFilter, Request};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::error::FieldProblems;
+use platform::money::Tenge;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,9 @@ pub struct RequestView {
     pub region: String,
     /// Category codes (see `/categories`).
     pub categories: Vec<String>,
-    /// In tiyn.
-    pub budget: Option<i64>,
+    pub budget: Option<Tenge>,
+    /// The budget in tiyn.
+    pub budget_minor: Option<i64>,
     pub images: Vec<String>,
     pub status: RequestStatus,
     pub views: i64,
@@ -43,7 +45,8 @@ impl From<Request> for RequestView {
             description: request.description,
             region: request.region_code,
             categories: request.categories,
-            budget: request.budget,
+            budget: request.budget.map(Tenge::from_tiyn),
+            budget_minor: request.budget,
             images: request.images,
             views: request.views,
             proposal_count: request.proposal_count,
@@ -61,8 +64,10 @@ pub struct RequestFilter {
     pub region: Option<String>,
     /// Category code or name; its subcategories match too.
     pub category: Option<String>,
-    pub budget_min: Option<i64>,
-    pub budget_max: Option<i64>,
+    /// Tenge, up to two decimals.
+    pub budget_min: Option<f64>,
+    /// Tenge, up to two decimals.
+    pub budget_max: Option<f64>,
     /// Words to find in the title or description (Russian morphology).
     pub q: Option<String>,
 }
@@ -72,7 +77,11 @@ impl RequestFilter {
         let mut problems = FieldProblems::new();
         let (region_code, categories) =
             super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
-        if let (Some(min), Some(max)) = (self.budget_min, self.budget_max)
+        let mut tiyn = |field, tenge: Option<f64>| {
+            tenge.and_then(|t| problems.check(field, Tenge::from_number(t))).map(Tenge::tiyn)
+        };
+        let (budget_min, budget_max) = (tiyn("budget_min", self.budget_min), tiyn("budget_max", self.budget_max));
+        if let (Some(min), Some(max)) = (budget_min, budget_max)
             && min > max
         {
             problems.add("budget_max", "must not be below budget_min");
@@ -82,7 +91,7 @@ impl RequestFilter {
             problems.add("q", "must be at most 200 characters");
         }
         problems.finish()?;
-        Ok(OpenFilter { region_code, categories, budget_min: self.budget_min, budget_max: self.budget_max, text })
+        Ok(OpenFilter { region_code, categories, budget_min, budget_max, text })
     }
 }
 

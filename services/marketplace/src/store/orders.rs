@@ -15,7 +15,8 @@ pub struct Order {
     pub buyer_id: i64,
     pub master_id: i64,
     pub title: String,
-    /// In tiyn.
+    /// The price in tiyn (`price` beside it is the same in tenge).
+    #[serde(rename = "price_minor")]
     pub price: i64,
     pub deadline_days: i32,
     pub due_at: DateTime<Utc>,

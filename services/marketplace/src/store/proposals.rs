@@ -10,7 +10,8 @@ pub struct Proposal {
     pub id: i64,
     pub request_id: i64,
     pub master_id: i64,
-    /// In tiyn.
+    /// The price in tiyn (`price` beside it is the same in tenge).
+    #[serde(rename = "price_minor")]
     pub price: i64,
     pub deadline_days: i32,
     pub message: String,

@@ -39,7 +39,7 @@ async fn a_whole_deal_from_request_to_review() {
     let path = format!("/api/v2/requests/{request}/proposals/{accepted}/accept");
     let (status, order) = world.api.post_as(&path, &buyer.token, json!({})).await;
     assert_eq!(status, 201, "{order}");
-    assert_eq!((order["status"].as_str(), order["price"].as_i64()), (Some("pending"), Some(14_000_000)));
+    assert_eq!((order["status"].as_str(), order["price_minor"].as_i64()), (Some("pending"), Some(14_000_000)));
     let order_id = order["id"].as_i64().unwrap();
     let (_, proposals) = world.api.get(&format!("/api/v2/requests/{request}/proposals"), &buyer.token).await;
     let status_of = |id: i64| {
@@ -144,4 +144,55 @@ async fn racing_accepts_make_exactly_one_order() {
         let for_request = orders["items"].as_array().unwrap().iter().filter(|o| o["request_id"] == request).count();
         assert_eq!(for_request, 1);
     }
+}
+
+/// The seed's own examples, sent as written: its request (with "мебель" among the categories)
+/// and its proposal `{"price": 150000}` meaning 150 000 ₸; decimals are tiyn; `*_minor` is the
+/// integer twin; and the buyer sees the same amount on the order.
+#[tokio::test]
+async fn the_seeds_examples_are_accepted_and_money_is_tenge() {
+    let world = World::start().await;
+    let (buyer, master) = (world.buyer().await, world.master().await);
+    let seed_request = json!({
+        "title": "Нужен шкаф-купе",
+        "description": "Описание требований",
+        "region": "Алматы",
+        "categories": ["мебель", "шкафы"]
+    });
+    let (status, request) = world.api.post_as("/api/v2/requests", &buyer.token, seed_request).await;
+    assert_eq!(status, 201, "{request}");
+    assert_eq!(request["categories"], json!(["wardrobes"]));
+    let request_id = request["id"].as_i64().unwrap();
+    let path = format!("/api/v2/requests/{request_id}/proposals");
+
+    for refused in [
+        json!({ "price": 150000.505, "deadline_days": 14, "message": "Могу" }),
+        json!({ "price": 150000, "price_minor": 15_000_000, "deadline_days": 14, "message": "Могу" }),
+        json!({ "price": "150000", "deadline_days": 14, "message": "Могу" }),
+        json!({ "deadline_days": 14, "message": "Могу" }),
+    ] {
+        let (status, body) = world.api.post_as(&path, &master.token, refused.clone()).await;
+        assert_eq!(status, 400, "{refused} → {body}");
+        assert!(["validation_failed", "invalid_json"].contains(&error_code(&body)), "{refused} → {body}");
+    }
+    let seed_proposal = json!({ "price": 150000.50, "deadline_days": 14, "message": "Могу выполнить заказ" });
+    let (status, proposal) = world.api.post_as(&path, &master.token, seed_proposal).await;
+    assert_eq!(status, 201, "{proposal}");
+    assert_eq!((proposal["price"].as_f64(), proposal["price_minor"].as_i64()), (Some(150000.5), Some(15_000_050)));
+
+    let accept = format!("{path}/{}/accept", proposal["id"]);
+    let (status, order) = world.api.post_as(&accept, &buyer.token, json!({})).await;
+    assert_eq!(status, 201, "{order}");
+    let (_, seen) = world.api.get(&format!("/api/v2/orders/{}", order["id"]), &buyer.token).await;
+    assert_eq!((seen["price"].as_f64(), seen["price_minor"].as_i64()), (Some(150000.5), Some(15_000_050)));
+
+    let (status, budgeted) = world
+        .api
+        .post_as(
+            "/api/v2/requests",
+            &buyer.token,
+            json!({ "title": "Кухня", "region": "Алматы", "categories": ["кухни"], "budget_minor": 45_000_000 }),
+        )
+        .await;
+    assert_eq!((status, budgeted["budget"].as_i64()), (201, Some(450_000)), "{budgeted}");
 }

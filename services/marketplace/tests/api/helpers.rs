@@ -105,7 +105,7 @@ impl World {
     }
 
     pub async fn propose(&self, master: &User, request_id: i64, price: i64) -> i64 {
-        let body = json!({ "price": price, "deadline_days": 14, "message": "Могу выполнить заказ" });
+        let body = json!({ "price_minor": price, "deadline_days": 14, "message": "Могу выполнить заказ" });
         let path = format!("/api/v2/requests/{request_id}/proposals");
         let (status, body) = self.api.post_as(&path, &master.token, body).await;
         assert_eq!(status, 201, "{body}");
@@ -145,7 +145,7 @@ pub fn wardrobe_request() -> Value {
         "description": "Шкаф-купе в прихожую, 2,4 м, зеркальные двери",
         "region": "Алматы",
         "categories": ["шкафы-купе"],
-        "budget": 15_000_000,
+        "budget": 150_000,
         "images": ["https://cdn.mebelplace.kz/req/1.jpg"],
     })
 }

@@ -87,8 +87,10 @@ fn environment(command: &mut Command, service: &Service) {
     if let Some(schema) = service.schema {
         command.env("DATABASE_SCHEMA", schema);
     }
-    // The local tansu broker forgets idempotent-producer state on restart.
+    // The local tansu broker forgets idempotent-producer state on restart, and its memory
+    // storage skips the rest of a record batch a consumer resumes inside (decision 0002).
     command.env("KAFKA_IDEMPOTENT_PRODUCER", "false");
+    command.env("KAFKA_BATCH_MESSAGES", "1");
 }
 
 pub fn migrate(service: &Service, profile: Profile) -> anyhow::Result<()> {

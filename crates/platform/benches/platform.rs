@@ -50,7 +50,7 @@ async fn relay_events_per_second(settings: &platform::Settings, schema: &TestSch
     diesel::sql_query("ANALYZE outbox").execute(&mut conn).await.expect("analyze");
     let pool = platform::db::pool(&settings.database).expect("pool");
     let relay = OutboxRelay::new(pool, &settings.database, settings.outbox.clone())
-        .with_kafka(platform::kafka::producer(&settings.kafka).expect("producer"), settings.kafka.clone());
+        .with_kafka(platform::kafka::producer(&settings.kafka).expect("producer"));
     let started = Instant::now();
     relay.flush(Duration::from_secs(600)).await.expect("relay drains the outbox");
     let elapsed = started.elapsed();
@@ -59,7 +59,7 @@ async fn relay_events_per_second(settings: &platform::Settings, schema: &TestSch
 }
 
 async fn bare_producer_events_per_second(settings: &platform::Settings) -> f64 {
-    let producer = platform::kafka::producer(&settings.kafka).expect("producer");
+    let producer = platform::kafka::producer(&settings.kafka).expect("producer").client();
     let topic = settings.kafka.topic(TOPIC);
     let events: Vec<(String, Vec<u8>)> =
         (0..EVENTS).map(sample_event).map(|e| (e.aggregate_id.clone(), e.encode_to_vec())).collect();

@@ -24,6 +24,7 @@ pub const PLATFORM_ENV_ALIASES: &[(&str, &str)] = &[
     ("NATS_URL", "nats.url"),
     ("KAFKA_BROKERS", "kafka.brokers"),
     ("KAFKA_IDEMPOTENT_PRODUCER", "kafka.idempotent_producer"),
+    ("KAFKA_BATCH_MESSAGES", "kafka.batch_messages"),
     ("JWT_JWKS_URL", "jwt.jwks_url"),
     ("JWT_ISSUER", "jwt.issuer"),
     ("JWT_AUDIENCE", "jwt.audience"),
@@ -251,6 +252,10 @@ pub struct KafkaSettings {
     /// broker loses track of producer sequences across a restart, so local runs turn it off;
     /// consumers deduplicate through the inbox either way.
     pub idempotent_producer: bool,
+    /// Most messages in one record batch (librdkafka's `batch.num.messages`). The local tansu
+    /// broker with `memory://` storage skips the rest of a batch when a consumer resumes inside
+    /// it, so local runs and tests send one message per batch (docs/decisions/0002-kafka-broker.md).
+    pub batch_messages: u32,
 }
 
 impl Default for KafkaSettings {
@@ -262,6 +267,7 @@ impl Default for KafkaSettings {
             partitions: 3,
             max_attempts: 5,
             idempotent_producer: true,
+            batch_messages: 10_000,
         }
     }
 }

@@ -6,14 +6,13 @@ use crate::db::PgPool;
 use crate::health::{Dependency, Health};
 use crate::outbox::OutboxRelay;
 use crate::redis::RedisPool;
-use rdkafka::producer::FutureProducer;
 
 #[derive(Clone)]
 pub struct Connections {
     pub db: PgPool,
     pub redis: RedisPool,
     pub nats: async_nats::Client,
-    pub producer: FutureProducer,
+    pub producer: crate::kafka::Producer,
 }
 
 impl Connections {
@@ -44,7 +43,7 @@ impl Connections {
     /// The relay that publishes this service's outbox to Kafka and NATS.
     pub fn outbox_relay(&self, settings: &Settings) -> OutboxRelay {
         OutboxRelay::new(self.db.clone(), &settings.database, settings.outbox.clone())
-            .with_kafka(self.producer.clone(), settings.kafka.clone())
+            .with_kafka(self.producer.clone())
             .with_nats(self.nats.clone(), settings.nats.clone())
     }
 }

@@ -181,7 +181,13 @@ impl FieldProblems {
 
     /// `Ok` when nothing was noted, else the validation error listing every problem.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+
+    /// The validation error listing every problem noted: for the branch where a checked value
+    /// is `None`, e.g. `let (Some(a), Some(b)) = (a, b) else { return Err(checks.into_error()) };`.
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
     }
 }
 

@@ -61,10 +61,10 @@ impl Dependency {
     }
 
     /// Kafka is not required for readiness: writes go to the outbox and wait for the broker.
-    pub fn kafka(producer: rdkafka::producer::FutureProducer) -> Self {
+    pub fn kafka(producer: crate::kafka::Producer) -> Self {
         Self::new("kafka", false, move || {
             let producer = producer.clone();
-            async move { crate::kafka::ping(&producer, CHECK_TIMEOUT).await.map_err(|e| e.to_string()) }
+            async move { producer.ping(CHECK_TIMEOUT).await.map_err(|e| e.to_string()) }
         })
     }
 

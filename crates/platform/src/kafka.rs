@@ -1,16 +1,17 @@
-//! Kafka clients configured the same way everywhere: a producer with acks=all (idempotent
-//! unless `kafka.idempotent_producer` is off, see docs/decisions/0002-kafka-broker.md) and
-//! consumers that store offsets only after their transaction commits.
+//! Kafka clients configured the same way everywhere: a [`Producer`] with acks=all (idempotent
+//! unless `kafka.idempotent_producer` is off, see docs/decisions/0002-kafka-broker.md) that can
+//! be renewed after the broker lost its state, and consumers that commit only what they applied.
 
 use crate::config::KafkaSettings;
 use crate::outbox::Backoff;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::types::RDKafkaErrorCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -24,39 +25,111 @@ fn base_config(settings: &KafkaSettings) -> ClientConfig {
     config
 }
 
-pub fn producer(settings: &KafkaSettings) -> Result<FutureProducer, KafkaError> {
+fn producer_client(settings: &KafkaSettings) -> Result<FutureProducer, KafkaError> {
     base_config(settings)
         .set("enable.idempotence", settings.idempotent_producer.to_string())
         .set("acks", "all")
         .set("linger.ms", "5")
+        .set("batch.num.messages", settings.batch_messages.max(1).to_string())
         .set("message.timeout.ms", settings.message_timeout_ms.to_string())
         .create()
 }
 
-/// A consumer in group `<topic_prefix><group>`. Offsets are committed automatically, but only
-/// those stored explicitly after a message's transaction committed.
-pub fn consumer(settings: &KafkaSettings, group: &str) -> Result<StreamConsumer, KafkaError> {
-    base_config(settings)
-        .set("group.id", settings.topic(group))
-        .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "500")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000")
-        .set("heartbeat.interval.ms", "1000")
-        .create()
+/// The service's Kafka producer. Clones share one client, which [`Producer::renew`] replaces:
+/// a client keeps believing that a topic does not exist (or, idempotent, keeps a sequence the
+/// broker forgot) after a broker that lost its data created it again.
+#[derive(Clone)]
+pub struct Producer {
+    settings: KafkaSettings,
+    client: Arc<Mutex<FutureProducer>>,
 }
 
-/// Creates the (prefixed) topics that do not exist yet.
-pub async fn ensure_topics(settings: &KafkaSettings, logical_topics: &[&str]) -> Result<(), KafkaError> {
+impl Producer {
+    pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
+        Ok(Self { settings: settings.clone(), client: Arc::new(Mutex::new(producer_client(settings)?)) })
+    }
+
+    /// The current client (cheap to clone); hand it one message at a time.
+    pub fn client(&self) -> FutureProducer {
+        self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn settings(&self) -> &KafkaSettings {
+        &self.settings
+    }
+
+    /// Replaces the client with a new one; messages still queued in the old one fail and are
+    /// sent again by whoever sent them (the outbox keeps them until acknowledged).
+    pub fn renew(&self) -> Result<(), KafkaError> {
+        let fresh = producer_client(&self.settings)?;
+        *self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// Asks the cluster for its metadata: the broker answers or it does not.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), KafkaError> {
+        use rdkafka::producer::Producer as _;
+        let producer = self.client();
+        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).map(drop))
+            .await
+            .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
+
+pub fn producer(settings: &KafkaSettings) -> Result<Producer, KafkaError> {
+    Producer::new(settings)
+}
+
+fn consumer_config(settings: &KafkaSettings, group: &str) -> ClientConfig {
+    let mut config = base_config(settings);
+    config
+        .set("group.id", settings.topic(group))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        // Kafka's default: a member that stops heartbeating leaves the group after this long.
+        .set("session.timeout.ms", "45000")
+        .set("heartbeat.interval.ms", "3000");
+    config
+}
+
+/// A consumer in group `<topic_prefix><group>` that starts where the group committed (or at the
+/// earliest message) and commits nothing by itself.
+pub fn consumer(settings: &KafkaSettings, group: &str) -> Result<StreamConsumer, KafkaError> {
+    consumer_config(settings, group).create()
+}
+
+/// [`consumer`] with a context of the caller's (rebalance callbacks, commit bookkeeping).
+pub fn consumer_with<C: ConsumerContext + 'static>(
+    settings: &KafkaSettings,
+    group: &str,
+    context: C,
+) -> Result<StreamConsumer<C>, KafkaError> {
+    consumer_config(settings, group).create_with_context(context)
+}
+
+/// Whether a Kafka error says that a topic (or its partition) does not exist.
+pub fn is_missing_topic(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)
+    )
+}
+
+/// Creates the (prefixed) topics that do not exist yet; returns the names of those it created.
+pub async fn ensure_topics(settings: &KafkaSettings, logical_topics: &[&str]) -> Result<Vec<String>, KafkaError> {
     let admin: AdminClient<DefaultClientContext> = base_config(settings).create()?;
     let names: Vec<String> = logical_topics.iter().map(|t| settings.topic(t)).collect();
     let topics: Vec<NewTopic> =
         names.iter().map(|name| NewTopic::new(name, settings.partitions, TopicReplication::Fixed(1))).collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    let mut created = Vec::new();
     for result in admin.create_topics(&topics, &options).await? {
         match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Ok(topic) => created.push(topic),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
                 return Err(KafkaError::AdminOp(code)).inspect_err(|_| {
                     tracing::error!(%topic, ?code, "cannot create topic");
@@ -64,7 +137,7 @@ pub async fn ensure_topics(settings: &KafkaSettings, logical_topics: &[&str]) ->
             }
         }
     }
-    Ok(())
+    Ok(created)
 }
 
 /// Creates the topics as soon as the broker lets it, retrying with back-off until `stop`:
@@ -78,13 +151,4 @@ pub async fn keep_ensuring_topics(settings: KafkaSettings, logical_topics: &[&st
             _ = stop.cancelled() => return,
         }
     }
-}
-
-/// Asks the cluster for its metadata: the broker answers or it does not.
-pub async fn ping(producer: &FutureProducer, timeout: Duration) -> Result<(), KafkaError> {
-    use rdkafka::producer::Producer;
-    let producer = producer.clone();
-    tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).map(drop))
-        .await
-        .unwrap_or(Err(KafkaError::Canceled))
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod id;
 pub mod kafka;
 pub mod money;
 pub mod nats;
@@ -24,6 +25,7 @@ pub mod redis;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
+pub mod text_enum;
 
 pub use app::{Application, ShutdownHandle};
 pub use auth::{AuthUser, TokenVerifier};
@@ -32,5 +34,7 @@ pub use connections::Connections;
 pub use error::ApiError;
 pub use service::{Declaration, Kit};
 
+#[doc(hidden)]
+pub use diesel as __diesel;
 #[doc(hidden)]
 pub use paste::paste as __paste;

@@ -6,7 +6,8 @@
 //! no row lock is held across a network call and several replicas can relay side by side.
 //! Delivery is at least once; consumers deduplicate by event id (see [`crate::consumer`]).
 
-use crate::config::{KafkaSettings, NatsSettings, OutboxSettings};
+use crate::config::{NatsSettings, OutboxSettings};
+use crate::kafka::Producer;
 use crate::telemetry;
 use contracts::Envelope;
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use prost::Message;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -98,22 +99,41 @@ struct ClaimedRow {
     traceparent: Option<String>,
 }
 
+/// Why one row could not be published.
+#[derive(Debug, Clone)]
+struct Failure {
+    cause: String,
+    /// The Kafka topic (logical name) the broker did not take the row for.
+    kafka_topic: Option<String>,
+}
+
+impl From<String> for Failure {
+    fn from(cause: String) -> Self {
+        Self { cause, kafka_topic: None }
+    }
+}
+
 /// What became of a published batch.
 struct Settlement {
     sent: Vec<i64>,
     failed: Vec<(i64, String)>,
+    /// Kafka topics (logical names) that did not take a row.
+    failed_topics: Vec<String>,
 }
 
 impl Settlement {
-    fn of(rows: &[ClaimedRow], outcomes: Vec<Result<(), String>>) -> Self {
-        let (mut sent, mut failed) = (Vec::new(), Vec::new());
+    fn of(rows: &[ClaimedRow], outcomes: Vec<Result<(), Failure>>) -> Self {
+        let (mut sent, mut failed, mut failed_topics) = (Vec::new(), Vec::new(), Vec::new());
         for (row, outcome) in rows.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => sent.push(row.seq),
-                Err(error) => failed.push((row.seq, error)),
+                Err(Failure { cause, kafka_topic }) => {
+                    failed.push((row.seq, cause));
+                    failed_topics.extend(kafka_topic.filter(|topic| !failed_topics.contains(topic)));
+                }
             }
         }
-        Self { sent, failed }
+        Self { sent, failed, failed_topics }
     }
 
     fn failure(&self) -> Option<RelayError> {
@@ -139,7 +159,7 @@ pub struct OutboxRelay {
     pool: crate::db::PgPool,
     schema: String,
     database_url: Arc<str>,
-    kafka: Option<(FutureProducer, KafkaSettings)>,
+    kafka: Option<Producer>,
     nats: Option<(async_nats::Client, NatsSettings)>,
     settings: OutboxSettings,
 }
@@ -157,8 +177,8 @@ impl OutboxRelay {
         }
     }
 
-    pub fn with_kafka(mut self, producer: FutureProducer, settings: KafkaSettings) -> Self {
-        self.kafka = Some((producer, settings));
+    pub fn with_kafka(mut self, producer: Producer) -> Self {
+        self.kafka = Some(producer);
         self
     }
 
@@ -232,6 +252,7 @@ impl OutboxRelay {
             relayed += settlement.sent.len();
             let problem = settled.err().or_else(|| settlement.failure()).or_else(|| next.as_ref().err().cloned());
             if let Some(problem) = problem {
+                self.recover_kafka(&settlement.failed_topics).await;
                 self.settle(&settlement).await?;
                 if let Ok(next) = &next {
                     self.release(next).await?;
@@ -245,6 +266,26 @@ impl OutboxRelay {
             self.settle(&settlement).await?;
         }
         Ok(relayed)
+    }
+
+    /// After Kafka refused rows: a broker that lost its data lost the topics too, so they are
+    /// created again, and when the broker answers the producer is renewed (its client would go
+    /// on believing a topic does not exist, or keep producer state the broker forgot). The rows
+    /// are retried by the next drain.
+    async fn recover_kafka(&self, failed_topics: &[String]) {
+        let Some(producer) = self.kafka.as_ref().filter(|_| !failed_topics.is_empty()) else { return };
+        let topics: Vec<&str> = failed_topics.iter().map(String::as_str).collect();
+        match crate::kafka::ensure_topics(producer.settings(), &topics).await {
+            Ok(created) => {
+                if !created.is_empty() {
+                    tracing::warn!(?created, "topics were missing and are created again");
+                }
+                if let Err(error) = producer.renew() {
+                    tracing::warn!(%error, "cannot renew the Kafka producer");
+                }
+            }
+            Err(error) => tracing::debug!(%error, "Kafka does not answer yet"),
+        }
     }
 
     /// Gives claimed rows back without publishing them.
@@ -286,24 +327,31 @@ impl OutboxRelay {
 
     /// Hands every row to its brokers, in order, and returns the wait for their
     /// acknowledgements: one outcome per row.
-    async fn start_publish(&self, rows: &[ClaimedRow]) -> impl Future<Output = Vec<Result<(), String>>> + use<'_> {
+    async fn start_publish(&self, rows: &[ClaimedRow]) -> impl Future<Output = Vec<Result<(), Failure>>> + use<'_> {
         let kafka: Vec<_> = rows.iter().map(|row| self.enqueue_kafka(row)).collect();
         let nats = self.publish_nats(rows).await;
         async move {
             let kafka = futures_util::future::join_all(kafka).await;
             let nats = nats.await;
-            kafka.into_iter().zip(nats).map(|(k, n)| k.and(n)).collect()
+            kafka.into_iter().zip(nats).map(|(k, n)| k.and(n.map_err(Failure::from))).collect()
         }
     }
 
     /// Enqueues the row in the producer now (keeping order); the future resolves on delivery.
-    fn enqueue_kafka(&self, row: &ClaimedRow) -> BoxFuture<'static, Result<(), String>> {
+    fn enqueue_kafka(&self, row: &ClaimedRow) -> BoxFuture<'static, Result<(), Failure>> {
         let Some(logical_topic) = &row.kafka_topic else { return Box::pin(std::future::ready(Ok(()))) };
-        let Some((producer, settings)) = &self.kafka else {
+        let Some(producer) = &self.kafka else {
             let error = "the event is for Kafka but this relay has no Kafka producer".to_owned();
-            return Box::pin(std::future::ready(Err(error)));
+            return Box::pin(std::future::ready(Err(error.into())));
         };
-        let topic = settings.topic(logical_topic);
+        let topic = producer.settings().topic(logical_topic);
+        let failure = {
+            let (topic, logical_topic) = (topic.clone(), logical_topic.clone());
+            move |error: rdkafka::error::KafkaError| Failure {
+                cause: format!("kafka {topic}: {error}"),
+                kafka_topic: Some(logical_topic),
+            }
+        };
         let event_id = row.event_id.to_string();
         let mut headers = OwnedHeaders::new()
             .insert(Header { key: EVENT_ID_HEADER, value: Some(event_id.as_str()) })
@@ -312,15 +360,15 @@ impl OutboxRelay {
             headers = headers.insert(Header { key: TRACEPARENT_HEADER, value: Some(traceparent.as_str()) });
         }
         let record = FutureRecord::to(&topic).key(&row.aggregate_id).payload(&row.payload).headers(headers);
-        match producer.send_result(record) {
+        match producer.client().send_result(record) {
             Ok(delivery) => Box::pin(async move {
                 match delivery.await {
                     Ok(Ok(_)) => Ok(()),
-                    Ok(Err((error, _))) => Err(format!("kafka {topic}: {error}")),
-                    Err(_) => Err(format!("kafka {topic}: the producer was dropped")),
+                    Ok(Err((error, _))) => Err(failure(error)),
+                    Err(_) => Err(format!("kafka {topic}: the producer was dropped").into()),
                 }
             }),
-            Err((error, _)) => Box::pin(std::future::ready(Err(format!("kafka {topic}: {error}")))),
+            Err((error, _)) => Box::pin(std::future::ready(Err(failure(error)))),
         }
     }
 

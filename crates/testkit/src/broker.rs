@@ -1,13 +1,36 @@
 //! A Kafka-protocol broker (tansu) of a test's own, on its own port, that the test may kill
-//! and restart. Storage is SQLite in a temporary folder, so messages survive a restart.
+//! and restart. With [`Storage::Sqlite`] (the default) messages, groups and offsets survive a
+//! restart; with [`Storage::Memory`] (what `scripts/infra-up` and `make run` use) a restarted
+//! broker starts empty, as a cluster that lost its data would.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Where the broker keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// A SQLite file in the broker's temporary folder: kept across restarts.
+    #[default]
+    Sqlite,
+    /// Memory: lost on every restart.
+    Memory,
+}
+
+impl Storage {
+    fn engine(self) -> &'static str {
+        match self {
+            // tansu resolves the SQLite path against its working directory.
+            Self::Sqlite => "sqlite://tansu.db",
+            Self::Memory => "memory://tansu/",
+        }
+    }
+}
+
 pub struct KafkaBroker {
     port: u16,
     dir: PathBuf,
+    storage: Storage,
     child: Option<Child>,
 }
 
@@ -21,10 +44,15 @@ fn tansu_binary() -> PathBuf {
 }
 
 impl KafkaBroker {
+    /// A broker with SQLite storage.
     pub async fn start() -> Self {
+        Self::start_with(Storage::Sqlite).await
+    }
+
+    pub async fn start_with(storage: Storage) -> Self {
         let dir = std::env::temp_dir().join(format!("mebelplace-broker-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("broker folder");
-        let mut broker = Self { port: crate::free_port(), dir, child: None };
+        let mut broker = Self { port: crate::free_port(), dir, storage, child: None };
         broker.restart().await;
         broker
     }
@@ -54,8 +82,7 @@ impl KafkaBroker {
         let address = format!("tcp://127.0.0.1:{}", self.port);
         let child = Command::new(tansu_binary())
             .args(["broker", "--listener-url", &address, "--advertised-listener-url", &address])
-            // tansu resolves the SQLite path against its working directory.
-            .args(["--storage-engine", "sqlite://tansu.db"])
+            .args(["--storage-engine", self.storage.engine()])
             .current_dir(&self.dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -59,7 +59,7 @@ async fn writes_go_on_while_kafka_is_down_and_are_delivered_when_it_returns() {
 
     let pool = platform::db::pool(&settings.database).unwrap();
     let relay = OutboxRelay::new(pool, &settings.database, settings.outbox.clone())
-        .with_kafka(platform::kafka::producer(&settings.kafka).unwrap(), settings.kafka.clone());
+        .with_kafka(platform::kafka::producer(&settings.kafka).unwrap());
     let stop = CancellationToken::new();
     let relay_task = tokio::spawn(relay.run(stop.clone()));
 
@@ -151,7 +151,7 @@ async fn a_redelivered_event_has_one_effect() {
     create_test_tables(&schema).await;
     let settings = testkit::settings(&schema, &unique_prefix());
     platform::kafka::ensure_topics(&settings.kafka, &[TOPIC]).await.unwrap();
-    let producer = platform::kafka::producer(&settings.kafka).unwrap();
+    let producer = platform::kafka::producer(&settings.kafka).unwrap().client();
     let topic = settings.kafka.topic(TOPIC);
     let first = event(1);
     let bytes = first.encode_to_vec();
@@ -198,7 +198,7 @@ async fn poison_messages_go_to_the_dead_letter_topic_without_blocking_the_partit
     let mut settings = testkit::settings(&schema, &unique_prefix());
     settings.kafka.max_attempts = 2;
     platform::kafka::ensure_topics(&settings.kafka, &[TOPIC]).await.unwrap();
-    let producer = platform::kafka::producer(&settings.kafka).unwrap();
+    let producer = platform::kafka::producer(&settings.kafka).unwrap().client();
     let topic = settings.kafka.topic(TOPIC);
     let payloads = [b"not protobuf at all".to_vec(), event(13).encode_to_vec(), event(14).encode_to_vec()];
     for payload in &payloads {

@@ -103,6 +103,7 @@ pub async fn spawn_template_service(schema: &TestSchema, extra: &[(&str, String)
         .env("DATABASE_SCHEMA", &schema.name)
         .env("KAFKA_BROKERS", testkit::kafka_brokers())
         .env("KAFKA_IDEMPOTENT_PRODUCER", "false")
+        .env("KAFKA_BATCH_MESSAGES", "1")
         .env("MEBELPLACE__KAFKA__TOPIC_PREFIX", &prefix)
         .env("MEBELPLACE__KAFKA__PARTITIONS", "1")
         .env("MEBELPLACE__REDIS__KEY_PREFIX", &prefix)
@@ -121,4 +122,66 @@ pub async fn spawn_template_service(schema: &TestSchema, extra: &[(&str, String)
     })
     .await;
     (child, base)
+}
+
+/// Outbox → broker → consumer → inbox on a broker of the test's own: the relay of the test's
+/// outbox and a [`RecordEffect`] consumer of [`TOPIC`], running until [`Pipeline::finish`].
+pub struct Pipeline {
+    pub schema: TestSchema,
+    stop: tokio_util::sync::CancellationToken,
+    relay: tokio::task::JoinHandle<()>,
+    consumer: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Pipeline {
+    pub async fn start(broker: &testkit::broker::KafkaBroker) -> Self {
+        testkit::init_logs();
+        let schema = TestSchema::create(&[]).await;
+        create_test_tables(&schema).await;
+        let mut settings = testkit::settings(&schema, &testkit::unique_prefix());
+        settings.kafka.brokers = broker.brokers();
+        settings.kafka.message_timeout_ms = 3_000;
+        let pool = platform::db::pool(&settings.database).unwrap();
+        platform::kafka::ensure_topics(&settings.kafka, &[TOPIC]).await.unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let relay = platform::outbox::OutboxRelay::new(pool.clone(), &settings.database, settings.outbox.clone())
+            .with_kafka(platform::kafka::producer(&settings.kafka).unwrap());
+        let consumer = platform::consumer::ConsumerRunner::new("effects", &[TOPIC], pool, settings.kafka, RecordEffect);
+        Self {
+            schema,
+            relay: tokio::spawn(relay.run(stop.clone())),
+            consumer: tokio::spawn(consumer.run(stop.clone())),
+            stop,
+        }
+    }
+
+    /// Writes `count` events from `first` on, 50 per business transaction.
+    pub async fn write(&self, first: i64, count: i64) {
+        write_events(&mut self.schema.connect().await, first, count, 50, &Destination::kafka(TOPIC)).await;
+    }
+
+    pub async fn effects(&self) -> i64 {
+        count(&mut self.schema.connect().await, "SELECT count(*) AS n FROM effects").await
+    }
+
+    /// Waits until `total` effects are recorded, then (after a moment in which redeliveries
+    /// would show) stops and checks one effect per event, none lost, the outbox drained.
+    pub async fn finish(self, total: i64, within: std::time::Duration) {
+        testkit::eventually("every effect", within, || async {
+            let pending = outbox::pending(&mut self.schema.connect().await).await.unwrap();
+            let effects = self.effects().await;
+            eprintln!("effects {effects} of {total}, outbox pending {pending}");
+            effects >= total
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        self.stop.cancel();
+        self.relay.await.unwrap();
+        self.consumer.await.unwrap().unwrap();
+        let mut conn = self.schema.connect().await;
+        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM effects").await, total, "one effect per event");
+        assert_eq!(count(&mut conn, "SELECT count(DISTINCT n) AS n FROM effects").await, total, "no event lost");
+        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM inbox").await, total);
+        assert_eq!(outbox::pending(&mut conn).await.unwrap(), 0, "the outbox is drained");
+    }
 }

@@ -8,4 +8,5 @@ mod http;
 mod jwt;
 mod kit;
 mod readiness;
+mod recovery;
 mod shutdown;

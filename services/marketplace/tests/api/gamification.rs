@@ -26,7 +26,7 @@ async fn points(world: &World, user: &User) -> i64 {
 async fn a_redelivered_or_repeated_event_awards_once() {
     let world = World::start().await;
     let (master, fan, other_fan) = (world.master().await, world.buyer().await, world.buyer().await);
-    let producer = platform::kafka::producer(&world.config.platform.kafka).unwrap();
+    let producer = platform::kafka::producer(&world.config.platform.kafka).unwrap().client();
     platform::kafka::ensure_topics(&world.config.platform.kafka, &[topics::AUTH_SUBSCRIPTIONS, topics::MEDIA_VIDEOS])
         .await
         .unwrap();

@@ -1,7 +1,9 @@
 //! Idempotent Kafka consumers: each message's effect and its event id in the `inbox` table are
-//! written in one transaction, and its offset is stored only after that transaction commits.
+//! written in one transaction, and its offset is committed only after that transaction commits.
 //! A redelivered event finds its id in the inbox and has no second effect. A message that keeps
 //! failing goes to `<topic>.dlq.<group>` after `max_attempts` instead of blocking its partition.
+
+mod recovery;
 
 use crate::config::KafkaSettings;
 use crate::db::PgPool;
@@ -9,48 +11,23 @@ use crate::outbox::{Backoff, TRACEPARENT_HEADER};
 use contracts::Envelope;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::Message;
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset};
+use rdkafka::producer::FutureRecord;
+use recovery::{Partition, RecoveringConsumer, RecoveryContext, Replacement, Watch};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// How long the stream may be silent before the consumer checks that it is not stuck.
-const QUIET: Duration = Duration::from_secs(5);
-const REJOIN_INTERVAL: Duration = Duration::from_secs(15);
-
-/// Whether a quiet consumer is stuck: assigned nothing after broker trouble, or behind the
-/// end of a partition it is assigned.
-async fn stuck(consumer: &Arc<StreamConsumer>, had_trouble: bool) -> bool {
-    let consumer = consumer.clone();
-    tokio::task::spawn_blocking(move || {
-        let Ok(assignment) = consumer.assignment() else { return false };
-        if assignment.count() == 0 {
-            return had_trouble;
-        }
-        let positions = consumer.position().unwrap_or(assignment);
-        let committed = consumer.committed(Duration::from_secs(2)).ok();
-        positions.elements().iter().any(|partition| {
-            let next = match partition.offset() {
-                Offset::Offset(next) => next,
-                _ => committed
-                    .as_ref()
-                    .and_then(|c| c.find_partition(partition.topic(), partition.partition()))
-                    .and_then(|p| p.offset().to_raw())
-                    .unwrap_or(0)
-                    .max(0),
-            };
-            consumer
-                .fetch_watermarks(partition.topic(), partition.partition(), Duration::from_secs(2))
-                .is_ok_and(|(_, high)| high > next)
-        })
-    })
-    .await
-    .unwrap_or(false)
-}
+/// How long the runner waits for a message before it looks after its consumer.
+const TICK: Duration = Duration::from_secs(1);
+/// How often the offsets of applied events are committed.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+/// How long closing a replaced consumer may take (it leaves its group).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
 /// Implementations write `async fn handle(&self, conn, event) -> anyhow::Result<()>`.
@@ -97,62 +74,99 @@ impl<H: EventHandler> ConsumerRunner<H> {
     }
 
     /// Runs until `shutdown`; the message in hand is finished and its offset committed first.
+    /// The consumer is replaced when it cannot make progress (see [`recovery`]).
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let dead_letters: Vec<String> =
-            self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group)).collect();
-        let all: Vec<&str> = self.topics.iter().chain(&dead_letters).map(String::as_str).collect();
+        let all = self.all_topics();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
         crate::kafka::keep_ensuring_topics(self.settings.clone(), &all, shutdown.clone()).await;
         if shutdown.is_cancelled() {
             return Ok(());
         }
         let dlq_producer = crate::kafka::producer(&self.settings)?;
-        let mut consumer = Arc::new(self.subscribe()?);
-        // A consumer can stay stuck in its group after the broker restarted: assigned nothing,
-        // or fetching nothing while its partitions have messages. When the stream is quiet,
-        // that is checked, and a stuck consumer is rebuilt (at most every REJOIN_INTERVAL).
-        let mut had_trouble = false;
-        let mut last_join = Instant::now();
+        let mut consumer = self.subscribe(BTreeSet::new())?;
+        let mut watch = Watch::new(self.physical_topics());
+        let mut last_commit = Instant::now();
         loop {
-            let received = tokio::select! {
-                received = tokio::time::timeout(QUIET, consumer.recv()) => received,
-                _ = shutdown.cancelled() => break,
-            };
-            match received {
-                Ok(Ok(message)) => {
-                    self.process(&message, &dlq_producer).await;
-                    if let Err(error) = consumer.store_offset_from_message(&message) {
-                        tracing::warn!(%error, "cannot store offset");
+            // A block of its own: the message borrows the consumer, which may be replaced below.
+            {
+                let received = tokio::select! {
+                    received = tokio::time::timeout(TICK, consumer.recv()) => received,
+                    _ = shutdown.cancelled() => break,
+                };
+                match received {
+                    // The broker is back, and this consumer may fetch from positions in a log it
+                    // lost: its replacement reads the message again from where the broker says.
+                    Ok(Ok(_)) if watch.broker_lost() => {}
+                    Ok(Ok(message)) => {
+                        self.process(&message, &dlq_producer).await;
+                        consumer.context().applied(&message);
+                        watch.progressed();
                     }
+                    Ok(Err(error)) => {
+                        watch.saw(&error);
+                        tracing::warn!(%error, group = %self.group, "kafka receive failed");
+                    }
+                    Err(_tick) => {}
                 }
-                Ok(Err(error)) => {
-                    had_trouble = true;
-                    tracing::warn!(%error, group = %self.group, "kafka receive failed");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(_quiet) if last_join.elapsed() >= REJOIN_INTERVAL && stuck(&consumer, had_trouble).await => {
-                    tracing::info!(group = %self.group, "rejoining the consumer group: no progress while messages wait");
-                    let _ = consumer.commit_consumer_state(CommitMode::Sync);
-                    consumer = Arc::new(self.subscribe()?);
-                    last_join = Instant::now();
-                }
-                Err(_quiet) => {}
+            }
+            if last_commit.elapsed() >= COMMIT_INTERVAL {
+                consumer.context().commit(consumer.as_ref(), CommitMode::Async);
+                last_commit = Instant::now();
+            }
+            if let Some(replacement) = watch.check(&consumer).await {
+                consumer = self.replace(consumer, replacement).await?;
+                watch = Watch::new(self.physical_topics());
             }
         }
-        if let Err(error) = consumer.commit_consumer_state(CommitMode::Sync) {
-            tracing::debug!(%error, "final offset commit");
-        }
+        consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
+        close(consumer).await;
         Ok(())
     }
 
-    fn subscribe(&self) -> anyhow::Result<StreamConsumer> {
-        let consumer = crate::kafka::consumer(&self.settings, &self.group)?;
-        let physical: Vec<String> = self.topics.iter().map(|t| self.settings.topic(t)).collect();
+    /// The topics and their dead-letter topics, by logical name.
+    fn all_topics(&self) -> Vec<String> {
+        let dead_letters = self.topics.iter().map(|t| contracts::topics::dead_letter(t, &self.group));
+        self.topics.iter().cloned().chain(dead_letters).collect()
+    }
+
+    fn physical_topics(&self) -> Vec<String> {
+        self.topics.iter().map(|t| self.settings.topic(t)).collect()
+    }
+
+    fn subscribe(&self, rewind: BTreeSet<Partition>) -> anyhow::Result<Arc<RecoveringConsumer>> {
+        let context = RecoveryContext::new(&self.group, rewind);
+        let consumer = crate::kafka::consumer_with(&self.settings, &self.group, context)?;
+        let physical = self.physical_topics();
         consumer.subscribe(&physical.iter().map(String::as_str).collect::<Vec<_>>())?;
-        Ok(consumer)
+        Ok(Arc::new(consumer))
+    }
+
+    /// Closes `consumer` (it leaves the group) and subscribes a new one: a new member of the
+    /// group, which starts where the group committed.
+    async fn replace(
+        &self,
+        consumer: Arc<RecoveringConsumer>,
+        replacement: Replacement,
+    ) -> anyhow::Result<Arc<RecoveringConsumer>> {
+        tracing::info!(group = %self.group, reason = replacement.reason, "replacing the consumer");
+        if replacement.forget {
+            consumer.context().forget();
+        } else {
+            consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
+        }
+        if replacement.recreate_topics {
+            let all = self.all_topics();
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            if let Err(error) = crate::kafka::ensure_topics(&self.settings, &all).await {
+                tracing::warn!(%error, group = %self.group, "cannot create the topics again yet");
+            }
+        }
+        close(consumer).await;
+        self.subscribe(replacement.rewind)
     }
 
     /// Applies one message: retried with back-off, dead-lettered when it cannot succeed.
-    async fn process(&self, message: &BorrowedMessage<'_>, dlq: &FutureProducer) {
+    async fn process(&self, message: &BorrowedMessage<'_>, dlq: &crate::kafka::Producer) {
         let envelope = match Envelope::decode_checked(message.payload().unwrap_or_default()) {
             Ok(envelope) => envelope,
             Err(error) => return self.dead_letter(message, dlq, &error.to_string()).await,
@@ -209,7 +223,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
         Ok(())
     }
 
-    async fn dead_letter(&self, message: &BorrowedMessage<'_>, dlq: &FutureProducer, reason: &str) {
+    async fn dead_letter(&self, message: &BorrowedMessage<'_>, dlq: &crate::kafka::Producer, reason: &str) {
         let topic = self.settings.topic(&contracts::topics::dead_letter(
             message.topic().strip_prefix(self.settings.topic_prefix.as_str()).unwrap_or(message.topic()),
             &self.group,
@@ -226,9 +240,14 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             let record = FutureRecord::to(&topic).headers(headers.clone()).key(key).payload(payload);
-            let Err((error, _)) = dlq.send(record, Duration::from_secs(0)).await else { break };
+            let Err((error, _)) = dlq.client().send(record, Duration::from_secs(0)).await else { break };
             tracing::warn!(%error, "cannot write to the dead-letter topic, retrying");
             tokio::time::sleep(backoff.next_pause()).await;
+            // A broker that lost its data forgot the topic; a new client learns it was created again.
+            let logical = topic.strip_prefix(self.settings.topic_prefix.as_str()).unwrap_or(&topic);
+            if crate::kafka::ensure_topics(&self.settings, &[logical]).await.is_ok() {
+                let _ = dlq.renew();
+            }
         }
     }
 }
@@ -241,4 +260,13 @@ fn header(message: &BorrowedMessage<'_>, name: &str) -> Option<String> {
         .and_then(|h| h.value)
         .and_then(|v| std::str::from_utf8(v).ok())
         .map(str::to_owned)
+}
+
+/// Drops `consumer` off the runtime's threads: closing it leaves the group and may wait for the
+/// broker. A close that takes too long is left to finish in the background.
+async fn close(consumer: Arc<RecoveringConsumer>) {
+    let closing = tokio::task::spawn_blocking(move || drop(consumer));
+    if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
+        tracing::warn!("a consumer is still closing");
+    }
 }

@@ -23,6 +23,12 @@ impl ShutdownHandle {
     pub fn shutdown(&self) {
         self.0.cancel();
     }
+
+    /// Resolves once shutdown has been asked for (by SIGTERM, SIGINT or [`Self::shutdown`]),
+    /// before in-flight requests drain: long-lived connections (WebSockets) close on it.
+    pub async fn requested(&self) {
+        self.0.cancelled().await;
+    }
 }
 
 pub struct Application {
@@ -142,7 +148,7 @@ impl Application {
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);
         let server_exited = tokio::select! {
-            _ = wait_for_signal() => false,
+            _ = wait_for_signal() => { self.shutdown_requested.cancel(); false }
             _ = self.shutdown_requested.cancelled() => false,
             result = &mut server => { result??; true }
         };

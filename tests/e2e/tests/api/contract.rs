@@ -17,6 +17,18 @@ fn root() -> PathBuf {
 /// Events that travel only over NATS, never Kafka (docs/events.md says so).
 const NATS_ONLY: &[&str] = &["chat.typing"];
 
+/// Events whose producer exists but does not make them yet: calls and support tickets are
+/// part 2 of the chat service (issue 14).
+const NOT_YET_PRODUCED: &[&str] = &[
+    "call.initiated",
+    "call.answered",
+    "call.ended",
+    "call.missed",
+    "ticket.created",
+    "ticket.replied",
+    "ticket.status_changed",
+];
+
 /// One row of the topic table in docs/events.md.
 #[derive(Debug)]
 struct DocumentedTopic {
@@ -105,6 +117,9 @@ fn every_event_is_produced_by_the_owner_of_its_topic() {
     for event in ALL_EVENT_TYPES {
         let constructed = format!("{} {{", event.payload);
         match services::owner_of(event.topic) {
+            Some(owner) if NOT_YET_PRODUCED.contains(&event.name) => {
+                println!("{} not checked: {} does not make it yet", event.name, owner.name)
+            }
             Some(owner) if services_dir.join(owner.name).exists() => {
                 let code = sources(&services_dir.join(owner.name).join("src"));
                 assert!(

@@ -1,0 +1,4 @@
+DROP TABLE blocks;
+DROP TABLE messages;
+DROP TABLE chat_members;
+DROP TABLE chats;

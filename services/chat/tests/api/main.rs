@@ -1,0 +1,9 @@
+//! The chat service through HTTP and WebSockets, with real PostgreSQL, Redis, NATS and Kafka;
+//! two replicas where delivery across replicas matters.
+
+mod chats;
+mod deal;
+mod helpers;
+mod messages;
+mod realtime;
+mod resilience;

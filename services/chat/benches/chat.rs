@@ -174,7 +174,8 @@ async fn send(mut socket: Socket, chat: i64, per_second: u64, until: Instant) ->
 async fn run_senders(senders: Vec<(Socket, i64)>, per_second: u64, run: Duration) -> (u64, Duration) {
     let started = Instant::now();
     let until = started + run;
-    let tasks: Vec<_> = senders.into_iter().map(|(socket, chat)| tokio::spawn(send(socket, chat, per_second, until))).collect();
+    let tasks: Vec<_> =
+        senders.into_iter().map(|(socket, chat)| tokio::spawn(send(socket, chat, per_second, until))).collect();
     let mut confirmed = 0;
     for task in tasks {
         confirmed += task.await.unwrap();
@@ -270,7 +271,8 @@ async fn main() {
     jwks.respond("/jwks.json", 200, serde_json::to_value(testkit::keys::jwks(&[KEY_1])).unwrap());
     let jwks_url = format!("{}/jwks.json", jwks.url());
     let prefix = testkit::unique_prefix();
-    let replicas = [Replica::start(&schema, &prefix, &jwks_url).await, Replica::start(&schema, &prefix, &jwks_url).await];
+    let replicas =
+        [Replica::start(&schema, &prefix, &jwks_url).await, Replica::start(&schema, &prefix, &jwks_url).await];
     let mut replicas = replicas;
     println!("chat: 2 replicas (release processes), {} WebSocket clients, {SENDERS} senders", 2 * PAIRS);
 
@@ -282,7 +284,11 @@ async fn main() {
     let mut receivers = Vec::new();
     for i in 1..=PAIRS as i64 {
         let socket = connect(&replicas[0].ws_url(""), i).await;
-        if (i as usize) <= SENDERS { senders.push((socket, i + 1)) } else { idle_senders.push(socket) }
+        if (i as usize) <= SENDERS {
+            senders.push((socket, i + 1))
+        } else {
+            idle_senders.push(socket)
+        }
         receivers.push((connect(&replicas[1].ws_url(""), PAIRS as i64 + i).await, PAIRS as i64 + i, i + 1));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -5,9 +5,9 @@ use crate::domain::{self, MessageKind, Pair};
 use crate::messages::{self, Outgoing};
 use crate::realtime::frames::ServerFrame;
 use crate::state::AppState;
+use crate::store::blocks;
 use crate::store::chats::{self as store, Chat, Membership};
 use crate::store::messages::{self as message_store, Message};
-use crate::store::blocks;
 use chrono::{DateTime, Utc};
 use contracts::events::ChatCreated;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -66,7 +66,8 @@ pub async fn open(
     if pair.is_none() || recipient_id <= 0 {
         problems.add("recipient_id", "must be another user");
     }
-    let text = initial_message.and_then(|text| problems.check("initial_message", domain::message_text(text, state.settings.text_limit)));
+    let text = initial_message
+        .and_then(|text| problems.check("initial_message", domain::message_text(text, state.settings.text_limit)));
     problems.finish()?;
     let pair = pair.expect("checked above");
     let mut conn = state.db.get().await?;
@@ -99,7 +100,8 @@ fn created_event(chat: &Chat) -> ChatCreated {
 /// Tells both participants' connections that the chat exists.
 async fn announce(state: &AppState, chat: &Chat) {
     for user in chat.participants() {
-        let frame = ServerFrame::Chat { chat_id: chat.id, partner_id: chat.partner_of(user), request_id: chat.request_id };
+        let frame =
+            ServerFrame::Chat { chat_id: chat.id, partner_id: chat.partner_of(user), request_id: chat.request_id };
         state.realtime.push(&[user], &frame).await;
     }
 }

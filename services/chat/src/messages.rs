@@ -23,7 +23,8 @@ impl Outgoing {
     pub fn parse(text: &str, client_message_id: Option<&str>, limit: usize) -> Result<Self, ApiError> {
         let mut problems = FieldProblems::new();
         let text = problems.check("text", domain::message_text(text, limit));
-        let client_message_id = client_message_id.and_then(|id| problems.check("client_message_id", domain::client_message_id(id)));
+        let client_message_id =
+            client_message_id.and_then(|id| problems.check("client_message_id", domain::client_message_id(id)));
         problems.finish()?;
         Ok(Self { text: text.expect("checked"), client_message_id })
     }
@@ -64,7 +65,12 @@ pub async fn append(
 }
 
 /// Sends a text message from `user` to the chat; `true` when stored now (not a repeat).
-pub async fn send(state: &AppState, user: &AuthUser, chat_id: i64, outgoing: Outgoing) -> Result<(Message, bool), ApiError> {
+pub async fn send(
+    state: &AppState,
+    user: &AuthUser,
+    chat_id: i64,
+    outgoing: Outgoing,
+) -> Result<(Message, bool), ApiError> {
     let mut conn = state.db.get().await?;
     let member = member_of(&mut conn, chat_id, user.id).await?;
     if blocks::between(&mut conn, user.id, member.partner_id).await? {
@@ -75,7 +81,8 @@ pub async fn send(state: &AppState, user: &AuthUser, chat_id: i64, outgoing: Out
     let (message, fresh) = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let (message, fresh) =
-                append(conn, chat_id, Some(user.id), MessageKind::Text, outgoing.text, outgoing.client_message_id).await?;
+                append(conn, chat_id, Some(user.id), MessageKind::Text, outgoing.text, outgoing.client_message_id)
+                    .await?;
             if fresh {
                 let event = ChatMessageSent {
                     chat_id,
@@ -141,7 +148,8 @@ pub async fn change(
 ) -> Result<Message, ApiError> {
     let mut conn = state.db.get().await?;
     let member = member_of(&mut conn, chat_id, user.id).await?;
-    let message = store::find(&mut conn, chat_id, message_id).await?.ok_or_else(|| ApiError::not_found("no such message"))?;
+    let message =
+        store::find(&mut conn, chat_id, message_id).await?.ok_or_else(|| ApiError::not_found("no such message"))?;
     let allowed = domain::may_change(
         user.id,
         message.sender_id,
@@ -153,7 +161,9 @@ pub async fn change(
     match allowed {
         Ok(()) => {}
         Err(ChangeRefused::NotSender) => return Err(ApiError::forbidden(ChangeRefused::NotSender.to_string())),
-        Err(refused @ ChangeRefused::Deleted) => return Err(ApiError::conflict("message_deleted", refused.to_string())),
+        Err(refused @ ChangeRefused::Deleted) => {
+            return Err(ApiError::conflict("message_deleted", refused.to_string()));
+        }
         Err(refused @ ChangeRefused::WindowPassed) => {
             return Err(ApiError::conflict("edit_window_passed", refused.to_string()));
         }

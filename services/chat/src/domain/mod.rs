@@ -134,6 +134,9 @@ mod tests {
         assert_eq!(may_change(2, Some(1), sent, false, 60, sent), Err(ChangeRefused::NotSender));
         assert_eq!(may_change(1, None, sent, false, 60, sent), Err(ChangeRefused::NotSender));
         assert_eq!(may_change(1, Some(1), sent, true, 60, sent), Err(ChangeRefused::Deleted));
-        assert_eq!(may_change(1, Some(1), sent, false, 60, sent + Duration::seconds(61)), Err(ChangeRefused::WindowPassed));
+        assert_eq!(
+            may_change(1, Some(1), sent, false, 60, sent + Duration::seconds(61)),
+            Err(ChangeRefused::WindowPassed)
+        );
     }
 }

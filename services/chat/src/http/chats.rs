@@ -22,7 +22,11 @@ pub struct OpenChat {
 /// and the partner's presence.
 #[utoipa::path(get, path = "/api/v2/chats", tag = "chats", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<ChatView>), (status = 400, body = platform::error::ErrorBody)))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page = page.parse()?;
     Ok(HttpResponse::Ok().json(chats::list(&state, &user, &page).await?))
 }
@@ -33,7 +37,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 #[utoipa::path(post, path = "/api/v2/chats", tag = "chats", request_body = OpenChat, security(("bearer" = [])),
     responses((status = 201, body = ChatView), (status = 200, body = ChatView),
         (status = 400, body = platform::error::ErrorBody), (status = 403, body = platform::error::ErrorBody)))]
-pub async fn open(state: web::Data<AppState>, user: AuthUser, body: web::Json<OpenChat>) -> Result<HttpResponse, ApiError> {
+pub async fn open(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<OpenChat>,
+) -> Result<HttpResponse, ApiError> {
     let (chat, created) =
         chats::open(&state, &user, body.recipient_id, body.request_id, body.initial_message.as_deref()).await?;
     Ok(if created { HttpResponse::Created().json(chat) } else { HttpResponse::Ok().json(chat) })

@@ -54,12 +54,24 @@ impl From<contracts::events::ChatTyping> for ServerFrame {
 pub enum ClientFrame {
     /// Replays every message after the given sequence number, per chat (`{"12": 40}`), then
     /// live frames without duplicates.
-    Resume { chats: BTreeMap<i64, i64> },
+    Resume {
+        chats: BTreeMap<i64, i64>,
+    },
     /// Sends a text message (answered by `sent`).
-    Send { chat_id: i64, text: String, client_message_id: Option<String> },
-    Typing { chat_id: i64, typing: bool },
+    Send {
+        chat_id: i64,
+        text: String,
+        client_message_id: Option<String>,
+    },
+    Typing {
+        chat_id: i64,
+        typing: bool,
+    },
     /// Moves the read mark forward to `seq`.
-    Read { chat_id: i64, seq: i64 },
+    Read {
+        chat_id: i64,
+        seq: i64,
+    },
 }
 
 /// The part of a live frame the connection needs to deliver messages once and in order.

@@ -65,8 +65,14 @@ pub async fn run(
     };
     let Registration { id, mut frames, slow } = registration;
     let presence_id = format!("{}:{id}", uuid::Uuid::now_v7().simple());
-    let mut connection =
-        Connection { state: state.clone(), user, session, delivered: HashMap::new(), partners: HashMap::new(), slow: slow.clone() };
+    let mut connection = Connection {
+        state: state.clone(),
+        user,
+        session,
+        delivered: HashMap::new(),
+        partners: HashMap::new(),
+        slow: slow.clone(),
+    };
     let user_id = connection.user.id;
     if realtime.presence.beat(user_id, &presence_id).await.unwrap_or(false) {
         connection.tell_partners(true).await;

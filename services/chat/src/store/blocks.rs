@@ -19,9 +19,12 @@ pub async fn remove(conn: &mut AsyncPgConnection, blocker_id: i64, blocked_id: i
 
 /// Has either user blocked the other?
 pub async fn between(conn: &mut AsyncPgConnection, a: i64, b: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(blocks::table.filter(
-        (blocks::blocker_id.eq(a).and(blocks::blocked_id.eq(b))).or(blocks::blocker_id.eq(b).and(blocks::blocked_id.eq(a))),
-    )))
+    diesel::select(diesel::dsl::exists(
+        blocks::table.filter(
+            (blocks::blocker_id.eq(a).and(blocks::blocked_id.eq(b)))
+                .or(blocks::blocker_id.eq(b).and(blocks::blocked_id.eq(a))),
+        ),
+    ))
     .get_result(conn)
     .await
 }

@@ -75,7 +75,10 @@ async fn an_accepted_proposal_opens_a_chat_for_both_with_a_system_message() {
     assert_eq!(status, 201, "{order}");
 
     let announced = master_ws.expect("chat").await;
-    assert_eq!((announced["partner_id"].as_i64(), announced["request_id"].as_i64()), (Some(buyer.id), Some(request_id)));
+    assert_eq!(
+        (announced["partner_id"].as_i64(), announced["request_id"].as_i64()),
+        (Some(buyer.id), Some(request_id))
+    );
     let first = master_ws.expect("message").await;
     assert_eq!((first["seq"].as_i64(), &first["message"]["kind"]), (Some(1), &json!("system")));
     for (user, partner) in [(&buyer, &master), (&master, &buyer)] {

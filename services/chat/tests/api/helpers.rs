@@ -10,8 +10,8 @@ use std::time::Duration;
 use testkit::fake_http::FakeHttp;
 use testkit::keys::{KEY_1, jwks, token};
 use testkit::{ApiClient, TestApp, TestSchema, unique_prefix};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub use testkit::error_code;
 

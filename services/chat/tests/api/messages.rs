@@ -100,7 +100,9 @@ async fn read_marks_only_move_forward_and_unread_counts_are_exact() {
 
     let (reader, up_to) = world
         .event(topics::CHAT_MESSAGES, |e| match &e.payload {
-            Some(Payload::ChatMessageRead(read)) if read.up_to_seq == 6 => Some((read.reader_id, read.up_to_message_id)),
+            Some(Payload::ChatMessageRead(read)) if read.up_to_seq == 6 => {
+                Some((read.reader_id, read.up_to_message_id))
+            }
             _ => None,
         })
         .await;

@@ -153,7 +153,7 @@ async fn send(mut socket: Socket, chat: i64, per_second: u64, until: Instant) ->
         }
         let may_send = now < until && (ticker.is_some() || in_flight < IN_FLIGHT);
         tokio::select! {
-            _ = async { match ticker.as_mut() { Some(t) => { t.tick().await; } None => {} } }, if may_send => {
+            _ = async { if let Some(t) = ticker.as_mut() { t.tick().await; } }, if may_send => {
                 let frame = json!({ "type": "send", "chat_id": chat, "text": micros().to_string() });
                 socket.send(WsMessage::text(frame.to_string())).await.expect("send");
                 in_flight += 1;
@@ -221,7 +221,7 @@ async fn raw_nats(per_second: u64, run: Duration) -> (f64, f64) {
                         Some(ticker) => {
                             ticker.tick().await;
                         }
-                        None if n % IN_FLIGHT as u64 == 0 => client.flush().await.unwrap(),
+                        None if n.is_multiple_of(IN_FLIGHT as u64) => client.flush().await.unwrap(),
                         None => {}
                     }
                     n += 1;
@@ -369,7 +369,7 @@ async fn main() {
     replicas[1].child.kill().await.expect("killed");
     let (confirmed, _) = run.await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let received = received.lock().unwrap();
+    let received = std::mem::take(&mut *received.lock().unwrap());
     let (mut recovered, mut duplicates, mut out_of_order, mut expected) = (0usize, 0usize, 0usize, 0usize);
     let mut conn = schema.connect().await;
     #[derive(diesel::QueryableByName)]

@@ -138,8 +138,7 @@ async fn blocked_users_cannot_open_chats_or_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_with_the_error_shape_and_changes_nothing() {
-    let mut chat_settings = chat::config::ChatSettings::default();
-    chat_settings.text_limit = 10;
+    let chat_settings = chat::config::ChatSettings { text_limit: 10, ..Default::default() };
     let world = World::start_with(chat_settings, 1).await;
     let (a, b) = (world.user(), world.user());
     let api = world.api(0);

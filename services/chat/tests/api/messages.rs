@@ -144,8 +144,7 @@ async fn senders_edit_and_delete_their_messages_and_tombstones_stay_in_history()
     let (status, body) = api.patch(&path, &a.token, json!({ "text": "воскрешение" })).await;
     assert_eq!((status, error_code(&body)), (409, "message_deleted"), "{body}");
 
-    let mut closed = chat::config::ChatSettings::default();
-    closed.edit_window_secs = 0;
+    let closed = chat::config::ChatSettings { edit_window_secs: 0, ..Default::default() };
     let strict = World::start_with(closed, 1).await;
     let (c, d) = (strict.user(), strict.user());
     let chat = strict.chat(&c, &d).await;

@@ -128,8 +128,7 @@ async fn every_device_of_a_user_gets_every_frame_and_presence_counts_them_once()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "hangs in-process (client and server share two threads); the 4008 path is unproven"]
 async fn a_slow_client_is_cut_off_while_the_others_keep_receiving() {
-    let mut settings = chat::config::ChatSettings::default();
-    settings.send_queue = 1024;
+    let settings = chat::config::ChatSettings { send_queue: 1024, ..Default::default() };
     let world = World::start_with(settings, 1).await;
     let (a, b) = (world.user(), world.user());
     let chat = world.chat(&a, &b).await;

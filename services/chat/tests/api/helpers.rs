@@ -161,7 +161,7 @@ impl World {
         let topic = kafka.topic(envelope.payload.as_ref().map(|p| p.topic()).expect("a payload"));
         let bytes = envelope.encode_to_vec();
         let record = FutureRecord::to(&topic).key(&envelope.aggregate_id).payload(&bytes);
-        producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("published");
+        producer.client().send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("published");
     }
 
     pub async fn event<T>(&self, topic: &str, pick: impl FnMut(&Envelope) -> Option<T>) -> T {

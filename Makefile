@@ -2,7 +2,7 @@
 CARGO ?= cargo
 NEXTEST_PROFILE ?= default
 
-.PHONY: run test bench lint infra migrate
+.PHONY: run test bench lint infra migrate deploy-check
 
 ## Infrastructure on loopback: PostgreSQL, Redis, NATS (JetStream), Kafka-protocol broker.
 infra:
@@ -12,10 +12,14 @@ infra:
 run: infra
 	$(CARGO) run --quiet -p cli --bin mebelplace -- up
 
-## Every unit and integration test against the real servers.
-test: infra
+## Every unit and integration test against the real servers, after the deployment checks.
+test: infra deploy-check
 	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) nextest run --workspace --profile $(NEXTEST_PROFILE)
+
+## Helm chart, Kubernetes manifests, compose file and Prometheus files checked with the real tools.
+deploy-check:
+	scripts/deploy-check
 
 ## Benchmarks; they print ratios measured side by side in one run.
 bench: infra

@@ -5,7 +5,11 @@
 //! - `mebelplace migrate`: runs every service's migrations (what a Helm pre-upgrade Job does).
 //! - `mebelplace create-admin EMAIL_OR_PHONE USERNAME`: the first admin account.
 //! - `mebelplace bench`: the platform's benchmark, then every service's (`make bench`).
+//! - `mebelplace programs`: the catalogue's programs this checkout builds (the image's list).
+//! - `mebelplace healthcheck [URL]`: exits 0 when the local service is ready (the image's
+//!   `HEALTHCHECK` and compose's healthchecks; the runtime image has no curl).
 
+mod healthcheck;
 mod services;
 mod up;
 
@@ -42,6 +46,10 @@ enum Command {
         email_or_phone: String,
         username: String,
     },
+    /// Print the programs of this checkout, one a line (what the image ships).
+    Programs,
+    /// Exit 0 when the service answers 200 at URL (default http://127.0.0.1:$PORT/ready).
+    Healthcheck { url: Option<String> },
 }
 
 #[tokio::main]
@@ -54,6 +62,11 @@ async fn main() -> anyhow::Result<()> {
             for service in services::select(&services)? {
                 up::migrate(service, profile)?;
             }
+            Ok(())
+        }
+        Command::Healthcheck { url } => healthcheck::run(url).await,
+        Command::Programs => {
+            services::all().iter().for_each(|service| println!("{}", service.name));
             Ok(())
         }
         Command::Bench { services } => up::bench(&services::select(&services)?, services.is_empty()),

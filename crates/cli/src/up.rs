@@ -120,6 +120,28 @@ async fn wait_ready(service: &Service) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until a request through the gateway reaches every service: for each, the first public
+/// GET of its catalogue entry (the gateway may still be probing replicas that just started).
+async fn wait_routable(gateway: &Service) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let probes = services::all().into_iter().filter(|s| s.schema.is_some()).filter_map(|service| {
+        let route = service.public.iter().find(|r| r.method.is_none_or(|m| m == "GET") && !r.prefix.contains('{'))?;
+        Some((service.name, format!("http://127.0.0.1:{}{}", gateway.port, route.prefix)))
+    });
+    for (name, url) in probes {
+        loop {
+            let answer = client.get(&url).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the gateway does not reach {name} ({url}) after 60 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
+
 fn terminate(children: &mut [(&Service, Child)]) {
     for (_, child) in children.iter() {
         // SAFETY: signalling our own child processes.
@@ -149,6 +171,13 @@ pub async fn run(release: bool) -> anyhow::Result<()> {
             terminate(&mut children);
             return Err(error);
         }
+    }
+    let gateway = children.iter().map(|(service, _)| *service).find(|s| s.schema.is_none());
+    if let Some(gateway) = gateway
+        && let Err(error) = wait_routable(gateway).await
+    {
+        terminate(&mut children);
+        return Err(error);
     }
     println!("\nMebelPlace is running (Ctrl-C stops everything):");
     for service in services::all() {

@@ -77,6 +77,12 @@ pub fn revoked_jti_key(jti: &str) -> String {
     format!("auth:revoked_jti:{jti}")
 }
 
+/// Redis key holding a Unix second: the user's access tokens issued at or before it are
+/// revoked (a ban, a suspension, a role change). Written by auth, read by every verifier.
+pub fn revoked_before_key(user_id: i64) -> String {
+    format!("auth:revoked_before:user:{user_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

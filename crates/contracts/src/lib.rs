@@ -9,5 +9,5 @@ pub mod services;
 pub mod subjects;
 pub mod topics;
 
-pub use claims::{Claims, Role, revoked_jti_key};
+pub use claims::{Claims, Role, revoked_before_key, revoked_jti_key};
 pub use events::{Envelope, EventPayload, Payload};

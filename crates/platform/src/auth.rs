@@ -25,6 +25,8 @@ pub enum AuthError {
     Invalid,
     #[error("the access token has expired")]
     Expired,
+    #[error("the access token is not valid yet")]
+    NotYetValid,
     #[error("the access token has been revoked")]
     Revoked,
     /// The JWKS endpoint or the revocation list cannot be reached.
@@ -39,6 +41,7 @@ impl From<AuthError> for ApiError {
             AuthError::Missing => ApiError::unauthorized("missing_token", message),
             AuthError::Invalid => ApiError::unauthorized("invalid_token", message),
             AuthError::Expired => ApiError::unauthorized("token_expired", message),
+            AuthError::NotYetValid => ApiError::unauthorized("invalid_token", message),
             AuthError::Revoked => ApiError::unauthorized("token_revoked", message),
             AuthError::Unavailable(cause) => {
                 tracing::warn!(%cause, "token verification unavailable");
@@ -107,6 +110,8 @@ impl TokenVerifier {
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        // A token that says it is not valid yet is refused (only checked when `nbf` is present).
+        validation.validate_nbf = true;
         Self {
             source,
             cache: RwLock::default(),
@@ -137,6 +142,7 @@ impl TokenVerifier {
                 let claims = decode::<Claims>(token, &key, &self.validation)
                     .map_err(|e| match e.kind() {
                         jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                        jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                         _ => AuthError::Invalid,
                     })?
                     .claims;
@@ -145,7 +151,7 @@ impl TokenVerifier {
                 claims
             }
         };
-        if self.is_revoked(&claims.jti).await? {
+        if self.is_revoked(&claims).await? {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
@@ -192,14 +198,19 @@ impl TokenVerifier {
         cache.keys.get(kid).cloned().ok_or(AuthError::Invalid)
     }
 
-    async fn is_revoked(&self, jti: &str) -> Result<bool, AuthError> {
+    /// Whether the token was revoked by itself (sign-out) or with every token of its user issued
+    /// until a moment (a ban, a suspension, a role change): one Redis round trip for both.
+    async fn is_revoked(&self, claims: &Claims) -> Result<bool, AuthError> {
         let Some(pool) = &self.revocations else { return Ok(false) };
+        let user_id = claims.user_id().ok_or(AuthError::Invalid)?;
         let mut conn = pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        deadpool_redis::redis::cmd("EXISTS")
-            .arg(pool.key(&contracts::revoked_jti_key(jti)))
+        let (revoked, revoked_before): (bool, Option<i64>) = deadpool_redis::redis::pipe()
+            .exists(pool.key(&contracts::revoked_jti_key(&claims.jti)))
+            .get(pool.key(&contracts::revoked_before_key(user_id)))
             .query_async(&mut conn)
             .await
-            .map_err(|e| AuthError::Unavailable(e.to_string()))
+            .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        Ok(revoked || revoked_before.is_some_and(|before| claims.iat <= before))
     }
 }
 

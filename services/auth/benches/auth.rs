@@ -94,9 +94,10 @@ async fn main() {
     let hasher =
         auth::domain::password::PasswordHasher::new(production.argon2_memory_kib, production.argon2_iterations)
             .unwrap();
+    let memory = &mut auth::domain::password::Memory::default();
     let started = Instant::now();
     for _ in 0..10 {
-        hasher.hash("Shkaf-2024").unwrap();
+        hasher.hash("Shkaf-2024", memory).unwrap();
     }
     println!(
         "argon2id m={} KiB t={} p=1: {:.1} ms per hash",

@@ -3,8 +3,8 @@
 
 use crate::domain::code::{self, Verdict};
 use crate::domain::identity::Identity;
-use crate::domain::password::PasswordHasher;
 use crate::domain::{password, username};
+use crate::hashing::HashingPool;
 use crate::state::AppState;
 use crate::store::users::{InsertError, NewUser, Taken, User};
 use crate::store::{codes, refresh_tokens, users};
@@ -75,14 +75,6 @@ fn parse_registration(input: &Registration) -> Result<(Identity, Role), ApiError
     }
 }
 
-async fn hash_password(hasher: &PasswordHasher, password: String) -> Result<String, ApiError> {
-    let hasher = hasher.clone();
-    tokio::task::spawn_blocking(move || hasher.hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-}
-
 /// Writes a new code for `identity` and the event that delivers it.
 async fn issue_code(conn: &mut AsyncPgConnection, user_id: i64, identity: &Identity) -> diesel::QueryResult<()> {
     let code = code::generate();
@@ -113,11 +105,16 @@ async fn open_session(
     state: &AppState,
     user: User,
     family: Option<uuid::Uuid>,
-) -> Result<Session, ApiError> {
+) -> Result<(Session, i64), ApiError> {
     let (refresh_token, refresh_hash) = tokens::new_refresh_token();
     let expires_at = Utc::now() + Duration::days(state.settings.refresh_ttl_days);
     let family = family.unwrap_or_else(uuid::Uuid::now_v7);
-    refresh_tokens::insert(conn, user.id, family, &refresh_hash, expires_at).await?;
+    let refresh_id = refresh_tokens::insert(conn, user.id, family, &refresh_hash, expires_at).await?;
+    Ok((session_with(state, user, refresh_token)?, refresh_id))
+}
+
+/// A new access token next to `refresh_token`.
+fn session_with(state: &AppState, user: User, refresh_token: String) -> Result<Session, ApiError> {
     let ttl = state.settings.access_ttl_secs;
     let access_token =
         tokens::access_token(&state.keys, &state.jwt, ttl, user.id, role_of(&user)).map_err(ApiError::internal)?;
@@ -164,14 +161,14 @@ async fn create_user(
 
 pub async fn register(state: &AppState, input: Registration) -> Result<Session, ApiError> {
     let (identity, role) = parse_registration(&input)?;
-    let password_hash = hash_password(&state.passwords, input.password).await?;
+    let password_hash = state.passwords.hash(input.password).await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let user = create_user(conn, &identity, &input.username, &password_hash, role).await?;
         // After the insert: a registration that loses a race answers 409, not 429.
         throttle::take_code_send(&state.redis, identity.as_str()).await?;
         issue_code(conn, user.id, &identity).await?;
-        open_session(conn, state, user, None).await
+        Ok(open_session(conn, state, user, None).await?.0)
     })
     .await
 }
@@ -180,7 +177,7 @@ pub async fn register(state: &AppState, input: Registration) -> Result<Session, 
 /// verified because the operator vouches for it.
 pub async fn create_admin(
     db: &PgPool,
-    passwords: &PasswordHasher,
+    passwords: &HashingPool,
     email_or_phone: &str,
     username: &str,
     password: String,
@@ -192,7 +189,7 @@ pub async fn create_admin(
         role: Role::Buyer.as_str().to_owned(),
     };
     let (identity, _) = parse_registration(&registration)?;
-    let password_hash = hash_password(passwords, registration.password).await?;
+    let password_hash = passwords.hash(registration.password).await?;
     let mut conn = db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let user = create_user(conn, &identity, username, &password_hash, Role::Admin).await?;
@@ -217,18 +214,9 @@ pub async fn login(
 
     let mut conn = state.db.get().await?;
     let user = users::find_by_identity(&mut conn, &identity).await?;
-    let hasher = state.passwords.clone();
-    let (password, stored) = (password.to_owned(), user.as_ref().map(|u| u.password_hash.clone()));
-    // Unknown accounts cost one verification too, so timing does not tell them apart.
-    let valid = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => hasher.verify(&password, &hash),
-        None => {
-            hasher.verify_nothing(&password);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Before any failure is counted: a sign-in refused for load says nothing about the password.
+    let valid = state.passwords.verify(password.to_owned(), stored).await?;
     let Some(user) = user.filter(|_| valid) else {
         let window = state.settings.login_failure_window_secs;
         throttle::count_failure(&state.redis, &account_key, window).await?;
@@ -239,7 +227,7 @@ pub async fn login(
     throttle::clear(&state.redis, &account_key).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         users::record_login(conn, user.id).await?;
-        open_session(conn, state, user, None).await
+        Ok(open_session(conn, state, user, None).await?.0)
     })
     .await
 }
@@ -324,27 +312,38 @@ enum Rotation {
     Reused,
 }
 
-/// Exchanges a refresh token for a new pair. Presenting a token that was already exchanged
-/// revokes its whole family: someone else may hold a copy.
+/// Exchanges a refresh token for a new pair. A token rotated less than
+/// `refresh_reuse_grace_secs` ago answers again with the same successor (a client retrying on a
+/// flaky network, two tabs); presented later, or once its successor moved on, it revokes its
+/// whole family: someone else may hold a copy.
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Session, ApiError> {
     let invalid = || ApiError::unauthorized("invalid_refresh_token", "the refresh token is not valid");
     let token_hash = tokens::hash_refresh_token(refresh_token);
     let mut conn = state.db.get().await?;
     let rotation = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Concurrent refreshes of one token queue on this lock; the later ones see it rotated.
             let stored = refresh_tokens::find_for_update(conn, &token_hash).await?.ok_or_else(invalid)?;
             if stored.revoked_at.is_some() || stored.expires_at <= Utc::now() {
                 return Err(invalid());
             }
             if stored.rotated_at.is_some() {
+                if let Some(successor) = current_successor(conn, state, &stored, refresh_token).await? {
+                    let user = users::find(conn, stored.user_id).await?;
+                    ensure_may_sign_in(&user)?;
+                    return Ok(Rotation::Rotated(Box::new(session_with(state, user, successor)?)));
+                }
                 let revoked = refresh_tokens::revoke_family(conn, stored.family_id).await?;
                 tracing::warn!(user_id = stored.user_id, revoked, "refresh token reused; family revoked");
                 return Ok(Rotation::Reused);
             }
             let user = users::find(conn, stored.user_id).await?;
             ensure_may_sign_in(&user)?;
-            refresh_tokens::mark_rotated(conn, stored.id).await?;
-            Ok(Rotation::Rotated(Box::new(open_session(conn, state, user, Some(stored.family_id)).await?)))
+            let (session, successor_id) = open_session(conn, state, user, Some(stored.family_id)).await?;
+            let sealed = tokens::seal_successor(refresh_token, &session.refresh_token)
+                .ok_or_else(|| ApiError::internal("a new refresh token could not be sealed"))?;
+            refresh_tokens::mark_rotated(conn, stored.id, successor_id, &sealed).await?;
+            Ok(Rotation::Rotated(Box::new(session)))
         })
         .await?;
     match rotation {
@@ -354,6 +353,23 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Session, A
             "this refresh token was already used; every session of its family is signed out",
         )),
     }
+}
+
+/// The successor of a token rotated within the grace window, while that successor is current.
+async fn current_successor(
+    conn: &mut AsyncPgConnection,
+    state: &AppState,
+    rotated: &refresh_tokens::RefreshToken,
+    rotated_token: &str,
+) -> Result<Option<String>, ApiError> {
+    let grace = Duration::seconds(state.settings.refresh_reuse_grace_secs);
+    let within_grace = rotated.rotated_at.is_some_and(|at| Utc::now() - at <= grace);
+    let (Some(successor_id), Some(sealed), true) = (rotated.successor_id, &rotated.successor_sealed, within_grace)
+    else {
+        return Ok(None);
+    };
+    let successor = refresh_tokens::find(conn, successor_id).await?;
+    Ok(successor.filter(|s| s.is_current()).and_then(|_| tokens::unseal_successor(rotated_token, sealed)))
 }
 
 /// Revokes the refresh token and denies the access token's `jti` until it expires.

@@ -1,5 +1,6 @@
 //! Admin actions on users. Each one is audited (actor, target, before, after, reason) and
-//! published, in the same transaction as the change.
+//! published, in the same transaction as the change; a ban, a suspension or a role change also
+//! ends the user's access tokens at once, everywhere.
 
 use crate::accounts::role_of;
 use crate::profiles;
@@ -37,6 +38,20 @@ impl Action {
             _ => None,
         }
     }
+}
+
+/// Every access token of `user_id` issued until now stops working at every verifier (they read
+/// the mark with the token's own revocation, on every request); the mark outlives the tokens.
+async fn revoke_access_tokens(state: &AppState, user_id: i64) -> Result<(), ApiError> {
+    let mut redis = state.redis.get().await?;
+    let _: () = deadpool_redis::redis::cmd("SET")
+        .arg(state.redis.key(&contracts::revoked_before_key(user_id)))
+        .arg(Utc::now().timestamp())
+        .arg("EX")
+        .arg(state.settings.access_ttl_secs + 60)
+        .query_async(&mut redis)
+        .await?;
+    Ok(())
 }
 
 fn snapshot(user: &User) -> serde_json::Value {
@@ -108,6 +123,10 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
             )
             .await?;
             outbox::publish(conn, payload).await?;
+            // Last, so that a Redis failure undoes the action rather than leaving tokens valid.
+            if !matches!(action, Action::Unban) {
+                revoke_access_tokens(state, target).await?;
+            }
             Ok(after)
         })
         .await?;

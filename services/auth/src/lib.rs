@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod config;
 pub mod domain;
+pub mod hashing;
 pub mod http;
 pub mod keys;
 pub mod master_stats;
@@ -17,7 +18,6 @@ pub mod throttle;
 pub mod tokens;
 
 use crate::config::Config;
-use crate::domain::password::PasswordHasher;
 use crate::keys::KeyRing;
 use crate::state::AppState;
 use actix_web::web;
@@ -50,7 +50,7 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     let mut kit = Kit::open(&AUTH, settings).await?;
     let development = settings.app.environment != Environment::Production;
     let keys = KeyRing::load(config.auth.keys_dir.as_ref(), config.auth.active_kid.as_deref(), development)?;
-    let passwords = PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
+    let passwords = config.auth.hashing_pool()?;
     kit.verify_with(KeySource::Static(keys.jwks().clone()));
     let state = AppState {
         db: kit.db(),
@@ -99,7 +99,7 @@ pub async fn create_admin(
     password: String,
 ) -> anyhow::Result<store::users::User> {
     let db = db::pool(&config.platform.database)?;
-    let passwords = PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
+    let passwords = config.auth.hashing_pool()?;
     accounts::create_admin(&db, &passwords, email_or_phone, username, password)
         .await
         .map_err(|error| anyhow::anyhow!("{}: {}", error.message, error.details))

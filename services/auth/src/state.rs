@@ -1,7 +1,7 @@
 //! What the handlers share.
 
 use crate::config::AuthSettings;
-use crate::domain::password::PasswordHasher;
+use crate::hashing::HashingPool;
 use crate::keys::KeyRing;
 use platform::config::{JwtSettings, StorageSettings};
 use platform::db::PgPool;
@@ -13,7 +13,7 @@ pub struct AppState {
     pub db: PgPool,
     pub redis: RedisPool,
     pub keys: Arc<KeyRing>,
-    pub passwords: PasswordHasher,
+    pub passwords: HashingPool,
     pub jwt: JwtSettings,
     pub settings: AuthSettings,
     pub storage: Arc<dyn object_store::ObjectStore>,

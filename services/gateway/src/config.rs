@@ -66,6 +66,13 @@ pub struct GatewaySettings {
     pub body_limit_bytes: u64,
     pub upload_body_limit_bytes: u64,
     pub connect_timeout_ms: u64,
+    /// A request header must arrive whole within this time from its first byte (slow clients
+    /// get 408 and are disconnected).
+    pub header_timeout_ms: u64,
+    /// Longest request target (path and query) accepted; longer ones answer 414.
+    pub max_uri_bytes: usize,
+    /// Largest header section accepted (names and values); larger ones answer 431.
+    pub max_header_bytes: usize,
     pub read_timeout_ms: u64,
     pub health_check_interval_ms: u64,
     /// How long a replica that failed a connection is left out.
@@ -110,6 +117,9 @@ impl Default for GatewaySettings {
             body_limit_bytes: 10 * 1024 * 1024,
             upload_body_limit_bytes: 1024 * 1024 * 1024,
             connect_timeout_ms: 2_000,
+            header_timeout_ms: 10_000,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 32 * 1024,
             read_timeout_ms: 30_000,
             health_check_interval_ms: 2_000,
             ejection_secs: 10,

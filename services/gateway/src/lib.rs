@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod config;
 pub mod docs;
+pub mod guard;
 pub mod metrics;
 pub mod proxy;
 pub mod rate_limit;
@@ -70,10 +71,14 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
             .into_iter()
             .map(|(name, value)| Ok((HeaderName::from_bytes(name.as_bytes())?, HeaderValue::try_from(value)?)))
             .collect::<anyhow::Result<_>>()?,
+        limits: proxy::RequestLimits { uri_bytes: settings.max_uri_bytes, header_bytes: settings.max_header_bytes },
         connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
         read_timeout: Duration::from_millis(settings.read_timeout_ms),
     };
-    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, gateway);
+    let proxy = pingora::proxy::http_proxy(&server.configuration, gateway);
+    let guarded =
+        guard::Guarded { app: Arc::new(proxy), header_timeout: Duration::from_millis(settings.header_timeout_ms) };
+    let mut proxy = pingora::services::listening::Service::new("gateway".to_owned(), guarded);
     let address = format!("{}:{}", platform.http.host, platform.http.port);
     proxy
         .add_listener(ListenerConfig::tcp(address).l4_buffer(L4BufferSettings::default().write(RESPONSE_WRITE_BUFFER)));

@@ -4,6 +4,7 @@
 
 use crate::browser::{self, Origins, Preflight};
 use crate::docs::{self, Docs};
+use crate::guard;
 use crate::metrics::Metrics;
 use crate::rate_limit::{Decision, Quota, RateLimiter};
 use crate::routing::{Destination, Router, Tier};
@@ -33,6 +34,12 @@ pub struct Quotas {
     pub upload: Quota,
 }
 
+/// Sizes a request may not exceed.
+pub struct RequestLimits {
+    pub uri_bytes: usize,
+    pub header_bytes: usize,
+}
+
 pub struct Gateway {
     pub router: Router,
     pub upstreams: Arc<Upstreams>,
@@ -45,6 +52,7 @@ pub struct Gateway {
     pub docs: Docs,
     /// Parsed once: they go on every answer.
     pub security_headers: Vec<(HeaderName, HeaderValue)>,
+    pub limits: RequestLimits,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
 }
@@ -104,6 +112,28 @@ fn new_traceparent() -> String {
     let trace = u128::from_ne_bytes(random_bytes()).max(1);
     let span = u64::from_ne_bytes(random_bytes()).max(1);
     format!("00-{trace:032x}-{span:016x}-01")
+}
+
+/// A request refused for its shape before anything else is looked at: ambiguous framing
+/// (smuggling), a target or header section over the limits.
+fn malformed(session: &Session, limits: &RequestLimits) -> Option<ApiError> {
+    let request = session.req_header();
+    if let pingora::protocols::http::ServerSession::H1(h1) = session.as_downstream()
+        && let Some(problem) = guard::framing_problem(&h1.get_headers_raw_bytes())
+    {
+        return Some(ApiError::bad_request("bad_framing", problem));
+    }
+    let target = request.raw_path().len();
+    if target > limits.uri_bytes {
+        let message = format!("the request target may be at most {} bytes", limits.uri_bytes);
+        return Some(ApiError::new(StatusCode::URI_TOO_LONG, "uri_too_long", message));
+    }
+    let headers: usize = request.headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if headers > limits.header_bytes {
+        let message = format!("the request headers may be at most {} bytes", limits.header_bytes);
+        return Some(ApiError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", message));
+    }
+    None
 }
 
 impl Gateway {
@@ -313,6 +343,11 @@ impl ProxyHttp for Gateway {
             .map(str::to_owned)
             .unwrap_or_else(new_request_id);
         ctx.client_ip = client_ip(session);
+        if let Some(error) = malformed(session, &self.limits) {
+            // The body (if any) was not read: the connection cannot carry another request.
+            session.set_keepalive(None);
+            return self.respond_error(session, ctx, error).await;
+        }
         let (method, path) = (request.method.as_str().to_owned(), request.uri.path().to_owned());
         let origin = header(request, "origin").map(str::to_owned);
         ctx.cors_origin = origin.clone().filter(|o| self.origins.allows(o));

@@ -55,12 +55,15 @@ impl Upstreams {
         ejected.get(address).is_some_and(|until| Instant::now() < *until)
     }
 
-    /// The next healthy replica of `upstream`, skipping ejected ones.
+    /// The next healthy replica of `upstream`, skipping ejected ones. When no replica passes
+    /// its health check, any replica that has not refused a connection is tried ("panic
+    /// routing", as Envoy does): the checks may be wrong (a replica still starting up at the
+    /// first probe, a slow `/ready`), and a request that fails there fails no worse than a 503.
     pub fn select(&self, upstream: &str) -> Option<Backend> {
         let pool = self.pools.get(upstream)?;
-        pool.select_with(b"", 64, |backend, healthy| {
-            healthy && backend.addr.as_inet().is_none_or(|address| !self.is_ejected(address))
-        })
+        let not_ejected = |backend: &Backend| backend.addr.as_inet().is_none_or(|address| !self.is_ejected(address));
+        pool.select_with(b"", 64, |backend, healthy| healthy && not_ejected(backend))
+            .or_else(|| pool.select_with(b"", 64, |backend, _| not_ejected(backend)))
     }
 
     /// Leaves a replica that failed a connection out for a while.

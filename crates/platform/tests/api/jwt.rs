@@ -27,11 +27,14 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(JwtSettings { jwks_min_refresh_secs: 0, ..JwtSettings::default() }).await
+}
+
+async fn fixture_with(jwt: JwtSettings) -> Fixture {
     let schema = TestSchema::create(&[]).await;
     let settings = testkit::settings(&schema, &unique_prefix());
     let jwks = FakeHttp::start().await;
     jwks.respond("/jwks.json", 200, serde_json::to_value(keys::jwks(&[KEY_1])).unwrap());
-    let jwt = JwtSettings { jwks_min_refresh_secs: 0, ..JwtSettings::default() };
     let redis = platform::redis::pool(&settings.redis).unwrap();
     let verifier = web::Data::new(TokenVerifier::new(
         KeySource::jwks(format!("{}/jwks.json", jwks.url())),
@@ -100,6 +103,70 @@ async fn expired_wrong_issuer_and_wrong_audience_are_rejected() {
     let mut wrong_audience = keys::claims(1, Role::Buyer);
     wrong_audience.aud = "another-app".into();
     assert_rejected(&fixture, &keys::sign(&wrong_audience, KEY_1), "invalid_token").await;
+}
+
+/// Claims with `nbf`, which [`contracts::Claims`] does not carry.
+fn sign_with_not_before(claims: &contracts::Claims, not_before: i64) -> String {
+    let mut value = serde_json::to_value(claims).unwrap();
+    value["nbf"] = not_before.into();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(KEY_1.0.to_owned());
+    jsonwebtoken::encode(&header, &value, &keys::encoding_key(KEY_1)).unwrap()
+}
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_rejected() {
+    let fixture = fixture().await;
+    let claims = keys::claims(1, Role::Buyer);
+    assert_rejected(&fixture, &sign_with_not_before(&claims, claims.iat + 3600), "invalid_token").await;
+    assert_eq!(call(&fixture, &sign_with_not_before(&claims, claims.iat - 1)).await.0, 200, "nbf in the past is fine");
+}
+
+#[tokio::test]
+async fn a_foreign_kid_is_rejected() {
+    let fixture = fixture().await;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("someone-elses-key".to_owned());
+    // Signed with a key the JWKS has, but naming one it does not: no key is guessed.
+    let token = jsonwebtoken::encode(&header, &keys::claims(1, Role::Admin), &keys::encoding_key(KEY_1)).unwrap();
+    assert_rejected(&fixture, &token, "invalid_token").await;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = None;
+    let token = jsonwebtoken::encode(&header, &keys::claims(1, Role::Admin), &keys::encoding_key(KEY_1)).unwrap();
+    assert_rejected(&fixture, &token, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn a_token_of_a_key_withdrawn_from_the_jwks_is_rejected() {
+    // Keys are trusted for `jwks_max_age_secs` after a fetch; 0 refetches on every check.
+    let fixture =
+        fixture_with(JwtSettings { jwks_min_refresh_secs: 0, jwks_max_age_secs: 0, ..JwtSettings::default() }).await;
+    fixture.jwks.respond("/jwks.json", 200, serde_json::to_value(keys::jwks(&[KEY_1, KEY_2])).unwrap());
+    let token = keys::sign(&keys::claims(9, Role::Buyer), KEY_2);
+    assert_eq!(call(&fixture, &token).await.0, 200);
+    fixture.jwks.respond("/jwks.json", 200, serde_json::to_value(keys::jwks(&[KEY_1])).unwrap());
+    assert_rejected(&fixture, &token, "invalid_token").await;
+    assert_eq!(call(&fixture, &keys::token(9, Role::Buyer)).await.0, 200, "the remaining key still works");
+}
+
+#[tokio::test]
+async fn tokens_issued_before_the_users_revocation_mark_are_rejected() {
+    let fixture = fixture().await;
+    let mut earlier = keys::claims(6, Role::Buyer);
+    earlier.iat -= 10;
+    let (earlier, now) = (keys::sign(&earlier, KEY_1), keys::sign(&keys::claims(6, Role::Buyer), KEY_1));
+    assert_eq!(call(&fixture, &earlier).await.0, 200);
+    let mut conn = fixture.redis.get().await.unwrap();
+    let mark = keys::claims(6, Role::Buyer).iat - 5;
+    let _: () = deadpool_redis::redis::cmd("SET")
+        .arg(fixture.redis.key(&contracts::revoked_before_key(6)))
+        .arg(mark)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_rejected(&fixture, &earlier, "token_revoked").await;
+    assert_eq!(call(&fixture, &now).await.0, 200, "a token issued after the mark works");
+    assert_eq!(call(&fixture, &keys::token(7, Role::Buyer)).await.0, 200, "other users are not affected");
 }
 
 #[tokio::test]

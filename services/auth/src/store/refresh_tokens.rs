@@ -12,6 +12,16 @@ pub struct RefreshToken {
     pub expires_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The token that replaced this one, and its value sealed with this one's (the grace window).
+    pub successor_id: Option<i64>,
+    pub successor_sealed: Option<Vec<u8>>,
+}
+
+impl RefreshToken {
+    /// Neither revoked, nor expired, nor rotated: exchangeable now.
+    pub fn is_current(&self) -> bool {
+        self.revoked_at.is_none() && self.rotated_at.is_none() && self.expires_at > Utc::now()
+    }
 }
 
 pub async fn insert(
@@ -20,7 +30,7 @@ pub async fn insert(
     family_id: uuid::Uuid,
     token_hash: &str,
     expires_at: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     diesel::insert_into(tokens::table)
         .values((
             tokens::user_id.eq(user_id),
@@ -28,9 +38,9 @@ pub async fn insert(
             tokens::token_hash.eq(token_hash),
             tokens::expires_at.eq(expires_at),
         ))
-        .execute(conn)
+        .returning(tokens::id)
+        .get_result(conn)
         .await
-        .map(drop)
 }
 
 pub async fn find_for_update(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
@@ -43,8 +53,25 @@ pub async fn find_for_update(conn: &mut AsyncPgConnection, token_hash: &str) -> 
         .optional()
 }
 
-pub async fn mark_rotated(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
-    diesel::update(tokens::table.find(id)).set(tokens::rotated_at.eq(diesel::dsl::now)).execute(conn).await.map(drop)
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<RefreshToken>> {
+    tokens::table.find(id).select(RefreshToken::as_select()).first(conn).await.optional()
+}
+
+pub async fn mark_rotated(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    successor_id: i64,
+    successor_sealed: &[u8],
+) -> QueryResult<()> {
+    diesel::update(tokens::table.find(id))
+        .set((
+            tokens::rotated_at.eq(diesel::dsl::now),
+            tokens::successor_id.eq(successor_id),
+            tokens::successor_sealed.eq(successor_sealed),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: uuid::Uuid) -> QueryResult<usize> {

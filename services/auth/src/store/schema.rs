@@ -53,6 +53,8 @@ diesel::table! {
         rotated_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        successor_id -> Nullable<BigInt>,
+        successor_sealed -> Nullable<Bytea>,
     }
 }
 

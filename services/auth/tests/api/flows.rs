@@ -37,7 +37,8 @@ async fn register_verify_login_refresh_reuse_and_logout() {
     let second_refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(second_refresh, first_refresh);
 
-    // The old token again: the whole family is revoked, the new one too.
+    // The old token again, after the grace window: the whole family is revoked, the new one too.
+    auth.end_grace_windows().await;
     let (status, body) = auth.post("/api/v2/auth/refresh", json!({ "refresh_token": first_refresh })).await;
     assert_eq!((status, error_code(&body)), (401, "refresh_token_reused"));
     let (status, body) = auth.post("/api/v2/auth/refresh", json!({ "refresh_token": second_refresh })).await;

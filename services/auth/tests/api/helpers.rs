@@ -14,7 +14,7 @@ pub struct TestAuth {
     pub app: TestApp,
     pub config: Config,
     pub api: ApiClient,
-    _schema: TestSchema,
+    schema: TestSchema,
 }
 
 impl std::ops::Deref for TestAuth {
@@ -49,12 +49,12 @@ impl TestAuth {
     async fn start_on(schema: TestSchema, config: Config) -> Self {
         let app = TestApp::start(auth::build(config.clone()).await.expect("auth builds"));
         let api = ApiClient::new(app.address.clone());
-        Self { app, config, api, _schema: schema }
+        Self { app, config, api, schema }
     }
 
     /// The same database and settings with another key configuration (a redeploy).
     pub async fn restart_with_keys(self, keys_dir: PathBuf, active_kid: Option<&str>) -> Self {
-        let Self { app, mut config, _schema: schema, .. } = self;
+        let Self { app, mut config, schema, .. } = self;
         drop(app);
         config.auth.keys_dir = keys_dir.to_string_lossy().into_owned();
         config.auth.active_kid = active_kid.map(str::to_owned);
@@ -84,6 +84,16 @@ impl TestAuth {
         let (status, body) = self.post("/api/v2/auth/register", body).await;
         assert_eq!(status, 201, "{body}");
         body
+    }
+
+    /// Moves every rotation of refresh tokens an hour into the past, past any grace window.
+    pub async fn end_grace_windows(&self) {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.schema.connect().await;
+        diesel::sql_query("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 hour'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 
     /// Reads this test's Kafka topic from the start until an event matches.

@@ -6,5 +6,6 @@ mod helpers;
 mod keys;
 mod profiles;
 mod rpc;
+mod sessions;
 mod social;
 mod validation;

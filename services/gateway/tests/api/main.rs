@@ -2,6 +2,7 @@
 
 mod browser;
 mod edge;
+mod hardening;
 mod helpers;
 mod routing;
 mod streaming;

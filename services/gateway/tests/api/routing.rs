@@ -1,6 +1,7 @@
 use crate::helpers::*;
 use serde_json::json;
 use std::time::Duration;
+use testkit::fake_http::FakeHttp;
 
 #[tokio::test]
 async fn every_route_reaches_its_service_with_forwarding_headers() {
@@ -89,4 +90,27 @@ async fn replicas_share_the_load_and_a_dead_one_is_left_out() {
     assert!(metrics.contains("http_requests_total{method=\"GET\",route=\"/api/v2/categories\",status=\"200\",upstream=\"marketplace\"} 30"), "{metrics}");
     assert!(metrics.contains("gateway_upstream_healthy"));
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn replicas_that_fail_their_probes_are_still_tried_when_no_replica_passes() {
+    let services = Services::start().await;
+    // Serves requests but answers its readiness probe 503 (a replica still starting, a slow
+    // optional dependency): with nothing better to choose, the gateway still tries it.
+    let unready = FakeHttp::start().await;
+    unready.respond("/ready", 503, json!({ "status": "starting" }));
+    let gateway = Gateway::start(
+        services.config(|g| g["upstreams"]["marketplace"] = json!([unready.url().trim_start_matches("http://")])),
+    )
+    .await;
+    testkit::eventually("the probe has failed", Duration::from_secs(10), || async {
+        let (_, _, health) = gateway.get("/health").await;
+        health["upstreams"]
+            .as_array()
+            .is_some_and(|replicas| replicas.iter().any(|r| r["upstream"] == "marketplace" && r["healthy"] == false))
+    })
+    .await;
+    let (status, _, body) = gateway.get("/api/v2/regions").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(unready.requests().iter().any(|r| r.path == "/api/v2/regions"));
 }

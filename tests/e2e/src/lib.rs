@@ -3,6 +3,8 @@
 //! its `migrate`, environment configuration), each on a schema of its own, all sharing one
 //! unique Kafka/NATS/Redis prefix, and the gateway in front. Tests talk to the gateway only.
 
+pub mod database;
 pub mod system;
+pub mod world;
 
 pub use system::{Process, System};

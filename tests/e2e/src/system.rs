@@ -21,6 +21,12 @@ pub fn programs() -> Vec<&'static ServiceSpec> {
     CATALOGUE.iter().filter(|s| workspace_root().join("services").join(s.name).join("Cargo.toml").exists()).collect()
 }
 
+/// `MEBELPLACE_BIN_DIR`: run the binaries found there instead of building (a checkout that
+/// shares its target directory with others copies its binaries aside and points here).
+fn binaries() -> Option<PathBuf> {
+    std::env::var_os("MEBELPLACE_BIN_DIR").map(PathBuf::from)
+}
+
 /// Makes sure the programs' binaries are built and current. It asks for what `cargo nextest run
 /// --workspace` builds (the workspace's tests, whose packages' binaries come with them), so that
 /// after it this is a no-op: a plain `cargo build` would resolve features without the
@@ -55,7 +61,7 @@ impl Process {
     }
 
     fn binary(&self) -> PathBuf {
-        target_dir().join("debug").join(self.spec.name)
+        binaries().unwrap_or_else(|| target_dir().join("debug")).join(self.spec.name)
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -70,6 +76,18 @@ impl Process {
             .append(true)
             .open(&self.log)
             .map_or_else(|_| Stdio::null(), Stdio::from)
+    }
+
+    /// Runs one of the program's commands (e.g. `auth create-admin`) to completion.
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) {
+        let status = self
+            .command(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(self.log_file())
+            .stderr(self.log_file())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "{} {args:?} runs (see {})", self.spec.name, self.log.display());
     }
 
     fn migrate(&self) {
@@ -142,7 +160,7 @@ pub struct System {
     /// A client of the gateway (what mobile clients see).
     pub api: ApiClient,
     pub logs: PathBuf,
-    _schemas: Vec<TestSchema>,
+    schemas: Vec<(&'static str, TestSchema)>,
 }
 
 impl System {
@@ -153,7 +171,9 @@ impl System {
     pub async fn start_with(options: Options) -> Self {
         testkit::init_logs();
         let programs = programs();
-        build();
+        if binaries().is_none() {
+            build();
+        }
         let prefix = testkit::unique_prefix();
         let logs = std::env::temp_dir().join(format!("mebelplace-system-{}", prefix.trim_end_matches('.')));
         std::fs::create_dir_all(&logs).expect("a log folder");
@@ -163,12 +183,12 @@ impl System {
         let mut processes = Vec::new();
         for program in &programs {
             let mut env = common_env(&prefix, ports[program.name], ports.get("auth").copied());
-            if let Some(_schema_name) = program.schema {
+            if program.schema.is_some() {
                 let schema = TestSchema::create(&[]).await;
                 env.push(("DATABASE_URL".into(), schema.url.clone()));
                 env.push(("DATABASE_SCHEMA".into(), schema.name.clone()));
                 env.push(("STORAGE_PATH".into(), logs.join(format!("storage-{}", program.name)).display().to_string()));
-                schemas.push(schema);
+                schemas.push((program.name, schema));
             }
             env.extend(program_env(program.name, &keys));
             if program.name == "gateway" {
@@ -192,7 +212,7 @@ impl System {
         }
         let gateway = processes.iter().find(|p| p.spec.name == "gateway").expect("the gateway is in the catalogue");
         let api = ApiClient::new(format!("http://{}", gateway.address()));
-        let system = Self { prefix, processes, api, logs, _schemas: schemas };
+        let system = Self { prefix, processes, api, logs, schemas };
         system.wait_routable().await;
         system
     }
@@ -215,6 +235,11 @@ impl System {
 
     pub fn process_mut(&mut self, name: &str) -> &mut Process {
         self.processes.iter_mut().find(|p| p.spec.name == name).unwrap_or_else(|| panic!("no {name} in this system"))
+    }
+
+    /// Each program's database schema (name of the program, schema).
+    pub fn schemas(&self) -> impl Iterator<Item = (&'static str, &TestSchema)> {
+        self.schemas.iter().map(|(name, schema)| (*name, schema))
     }
 
     /// Every process's log, for a test that reads what the system printed.

@@ -1,3 +1,5 @@
 //! The system suites, through the gateway with every service running as a process.
 
+mod access;
+mod authorization;
 mod contract;

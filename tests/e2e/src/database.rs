@@ -1,0 +1,68 @@
+//! What the system has stored, as a digest per table: a suite takes one before callers who may
+//! not write anything, and one after, and compares.
+
+use crate::System;
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, sql_query};
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Digest {
+    #[diesel(sql_type = Text)]
+    digest: String,
+}
+
+/// `service.table` → md5 of its rows in a fixed order.
+pub type Snapshot = BTreeMap<String, String>;
+
+pub async fn snapshot(system: &System) -> Snapshot {
+    let mut snapshot = Snapshot::new();
+    for (service, schema) in system.schemas() {
+        let mut conn = schema.connect().await;
+        let tables: Vec<Name> = sql_query(format!(
+            "SELECT table_name::text AS name FROM information_schema.tables \
+             WHERE table_schema = '{}' AND table_type = 'BASE TABLE'",
+            schema.name
+        ))
+        .load(&mut conn)
+        .await
+        .expect("the schema's tables");
+        for table in tables {
+            let sql = format!(
+                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM \"{}\".\"{}\" t",
+                schema.name, table.name
+            );
+            let digest: Digest = sql_query(sql).get_result(&mut conn).await.expect("a table digest");
+            snapshot.insert(format!("{service}.{}", table.name), digest.digest);
+        }
+    }
+    snapshot
+}
+
+/// A snapshot once the system has stopped writing on its own (consumers caught up, jobs idle):
+/// two snapshots a second apart agree.
+pub async fn settled(system: &System) -> Snapshot {
+    let mut last = snapshot(system).await;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = snapshot(system).await;
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the system kept writing for 30 s with nobody calling it");
+}
+
+/// The tables whose digests differ.
+pub fn changed(before: &Snapshot, after: &Snapshot) -> Vec<String> {
+    after.iter().filter(|(table, digest)| before.get(*table) != Some(digest)).map(|(table, _)| table.clone()).collect()
+}

@@ -1,0 +1,161 @@
+//! Who may call what: every operation of the gateway's merged OpenAPI document has a row here.
+//! An operation without a row fails the authorization suite, so a new endpoint cannot ship
+//! before someone decides who may call it.
+//!
+//! Personas (see `e2e::world`): `Owner` owns the request and the order, `Master` proposed on
+//! the request and works the order, `OtherBuyer`/`OtherMaster` own nothing, `Admin`.
+
+use e2e::world::{Persona, World};
+use serde_json::{Value, json};
+
+use Persona::*;
+
+pub const ANYONE: &[Persona] = &Persona::ALL;
+pub const SIGNED_IN: &[Persona] = &[Owner, OtherBuyer, Master, OtherMaster, Admin];
+pub const BUYERS: &[Persona] = &[Owner, OtherBuyer];
+pub const MASTERS: &[Persona] = &[Master, OtherMaster];
+pub const ADMIN: &[Persona] = &[Admin];
+
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub may: &'static [Persona],
+    /// A body that would be accepted from whoever may call it, so that a refusal is about who
+    /// calls, not about what was sent.
+    pub body: fn(&World) -> Value,
+}
+
+const fn rule(method: &'static str, path: &'static str, may: &'static [Persona]) -> Rule {
+    Rule { method, path, may, body: |_| json!({}) }
+}
+
+const fn with_body(
+    method: &'static str,
+    path: &'static str,
+    may: &'static [Persona],
+    body: fn(&World) -> Value,
+) -> Rule {
+    Rule { method, path, may, body }
+}
+
+pub const RULES: &[Rule] = &[
+    // gateway: search across the services (each source applies its own rules)
+    rule("GET", "/api/v2/search", ANYONE),
+    // auth: open doors (their own credentials are what they check)
+    rule("GET", "/.well-known/jwks.json", ANYONE),
+    rule("GET", "/api/v2/auth/openapi.json", ANYONE),
+    rule("POST", "/api/v2/auth/register", ANYONE),
+    rule("POST", "/api/v2/auth/login", ANYONE),
+    rule("POST", "/api/v2/auth/refresh", ANYONE),
+    rule("POST", "/api/v2/auth/logout", ANYONE),
+    rule("POST", "/api/v2/auth/send-code", ANYONE),
+    rule("POST", "/api/v2/auth/verify-email", ANYONE),
+    rule("POST", "/api/v2/auth/verify-sms", ANYONE),
+    // auth: profiles, blocks, subscriptions, search
+    rule("GET", "/api/v2/users/me", SIGNED_IN),
+    with_body("PUT", "/api/v2/users/me", SIGNED_IN, |_| json!({ "first_name": "Айгуль" })),
+    rule("POST", "/api/v2/users/me/avatar", SIGNED_IN),
+    rule("GET", "/api/v2/users/me/blocks", SIGNED_IN),
+    rule("GET", "/api/v2/users/{id}", ANYONE),
+    rule("POST", "/api/v2/users/{id}/block", SIGNED_IN),
+    rule("DELETE", "/api/v2/users/{id}/block", SIGNED_IN),
+    rule("GET", "/api/v2/subscriptions/my", SIGNED_IN),
+    rule("POST", "/api/v2/subscriptions/{user_id}", SIGNED_IN),
+    rule("DELETE", "/api/v2/subscriptions/{user_id}", SIGNED_IN),
+    rule("GET", "/api/v2/search/users", ANYONE),
+    // auth: administration
+    rule("GET", "/api/v2/admin/users", ADMIN),
+    rule("GET", "/api/v2/admin/users/{id}/audit", ADMIN),
+    with_body("POST", "/api/v2/admin/users/{id}/ban", ADMIN, |_| json!({ "reason": "спам" })),
+    rule("POST", "/api/v2/admin/users/{id}/unban", ADMIN),
+    with_body(
+        "POST",
+        "/api/v2/admin/users/{id}/suspend",
+        ADMIN,
+        |_| json!({ "until": "2030-01-01T00:00:00Z", "reason": "проверка" }),
+    ),
+    with_body("PUT", "/api/v2/admin/users/{id}/role", ADMIN, |_| json!({ "role": "master" })),
+    // marketplace: reference data and directory
+    rule("GET", "/api/v2/marketplace/openapi.json", ANYONE),
+    rule("GET", "/api/v2/regions", ANYONE),
+    rule("GET", "/api/v2/categories", ANYONE),
+    rule("GET", "/api/v2/search/masters", ANYONE),
+    rule("GET", "/api/v2/masters/{id}", ANYONE),
+    with_body("PUT", "/api/v2/masters/me", MASTERS, |_| json!({ "regions": ["Алматы"], "categories": ["шкафы-купе"] })),
+    // marketplace: requests and proposals
+    rule("GET", "/api/v2/requests", SIGNED_IN),
+    with_body("POST", "/api/v2/requests", BUYERS, |_| e2e::world::wardrobe_request()),
+    rule("GET", "/api/v2/requests/{id}", &[Owner, Master, OtherMaster, Admin]),
+    with_body("PATCH", "/api/v2/requests/{id}", &[Owner], |_| json!({ "title": "Шкаф-купе 2,4 м" })),
+    rule("POST", "/api/v2/requests/{id}/close", &[Owner]),
+    rule("POST", "/api/v2/requests/{id}/reopen", &[Owner]),
+    rule("GET", "/api/v2/requests/{id}/proposals", &[Owner, Master, OtherMaster, Admin]),
+    with_body(
+        "POST",
+        "/api/v2/requests/{id}/proposals",
+        MASTERS,
+        |_| json!({ "price": 130_000, "deadline_days": 10, "message": "Сделаю быстрее" }),
+    ),
+    rule("POST", "/api/v2/requests/{id}/proposals/{proposal_id}/accept", &[Owner]),
+    // marketplace: orders and reviews ({action} is the master's `accept`)
+    rule("GET", "/api/v2/orders", SIGNED_IN),
+    rule("GET", "/api/v2/orders/{id}", &[Owner, Master, Admin]),
+    rule("POST", "/api/v2/orders/{id}/{action}", &[Master]),
+    with_body("POST", "/api/v2/orders/{id}/review", &[Owner], |_| json!({ "rating": 5, "text": "Отлично" })),
+    rule("GET", "/api/v2/reviews", ANYONE),
+    // chat ({id}: the chat the accepted proposal opened between the owner and the master;
+    // {message_id}: the owner's message in it)
+    rule("GET", "/api/v2/chat/openapi.json", ANYONE),
+    rule("GET", "/api/v2/ws", SIGNED_IN),
+    rule("GET", "/api/v2/chats", SIGNED_IN),
+    with_body(
+        "POST",
+        "/api/v2/chats",
+        SIGNED_IN,
+        |w| json!({ "recipient_id": w.victim.id, "initial_message": "Здравствуйте" }),
+    ),
+    rule("GET", "/api/v2/chats/{id}", &[Owner, Master]),
+    rule("GET", "/api/v2/chats/{id}/messages", &[Owner, Master]),
+    with_body("POST", "/api/v2/chats/{id}/messages", &[Owner, Master], |_| json!({ "text": "Когда замер?" })),
+    with_body("PATCH", "/api/v2/chats/{id}/messages/{message_id}", &[Owner], |_| json!({ "text": "Когда приедете?" })),
+    rule("DELETE", "/api/v2/chats/{id}/messages/{message_id}", &[Owner]),
+    with_body("POST", "/api/v2/chats/{id}/read", &[Owner, Master], |_| json!({ "seq": 1 })),
+    // marketplace: gamification
+    rule("GET", "/api/v2/gamification/level", SIGNED_IN),
+    rule("GET", "/api/v2/gamification/levels", ANYONE),
+    rule("GET", "/api/v2/gamification/achievements", SIGNED_IN),
+    rule("GET", "/api/v2/gamification/achievements/user/{id}", ANYONE),
+    rule("GET", "/api/v2/gamification/leaderboard", ANYONE),
+    rule("GET", "/api/v2/gamification/leaderboard/advanced", ANYONE),
+    with_body(
+        "POST",
+        "/api/v2/gamification/award-points",
+        ADMIN,
+        |w| json!({ "user_id": w.master.id, "points": 10, "reason": "конкурс" }),
+    ),
+    rule("POST", "/api/v2/gamification/leaderboard/rebuild", ADMIN),
+];
+
+pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+}
+
+/// The documented path with the world's resources in it: ids of what the owner (or the master)
+/// has, so that everyone else is trying somebody else's.
+pub fn concrete_path(path: &str, world: &World) -> String {
+    let user_target = if path.starts_with("/api/v2/admin/") { world.victim.id } else { world.master.id };
+    let id = if path.starts_with("/api/v2/requests/") {
+        world.open_request
+    } else if path.starts_with("/api/v2/orders/") {
+        world.order
+    } else if path.starts_with("/api/v2/chats/") {
+        world.chat.unwrap_or(0)
+    } else {
+        user_target
+    };
+    path.replace("{id}", &id.to_string())
+        .replace("{user_id}", &user_target.to_string())
+        .replace("{proposal_id}", &world.proposal.to_string())
+        .replace("{action}", "accept")
+        .replace("{message_id}", &world.message.unwrap_or(0).to_string())
+}

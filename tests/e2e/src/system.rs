@@ -27,7 +27,10 @@ fn binaries() -> Option<PathBuf> {
     std::env::var_os("MEBELPLACE_BIN_DIR").map(PathBuf::from)
 }
 
-/// Makes sure the programs' binaries are built and current. It asks for what `cargo nextest run
+/// Builds the programs' binaries when one is missing. `cargo nextest run --workspace` (CI)
+/// builds them before any test starts; a cargo started from inside a test sees another
+/// environment and would rebuild dependencies for minutes. After changing a service, run the
+/// workspace build (or the service's own tests) before `cargo nextest run -p e2e`. It asks for what `cargo nextest run
 /// --workspace` builds (the workspace's tests, whose packages' binaries come with them), so that
 /// after it this is a no-op: a plain `cargo build` would resolve features without the
 /// dev-dependencies and build every binary again.
@@ -171,7 +174,7 @@ impl System {
     pub async fn start_with(options: Options) -> Self {
         testkit::init_logs();
         let programs = programs();
-        if binaries().is_none() {
+        if binaries().is_none() && !programs.iter().all(|p| target_dir().join("debug").join(p.name).exists()) {
             build();
         }
         let prefix = testkit::unique_prefix();

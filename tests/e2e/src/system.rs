@@ -27,13 +27,12 @@ fn binaries() -> Option<PathBuf> {
     std::env::var_os("MEBELPLACE_BIN_DIR").map(PathBuf::from)
 }
 
-/// Builds the programs' binaries when one is missing. `cargo nextest run --workspace` (CI)
-/// builds them before any test starts; a cargo started from inside a test sees another
-/// environment and would rebuild dependencies for minutes. After changing a service, run the
-/// workspace build (or the service's own tests) before `cargo nextest run -p e2e`. It asks for what `cargo nextest run
-/// --workspace` builds (the workspace's tests, whose packages' binaries come with them), so that
-/// after it this is a no-op: a plain `cargo build` would resolve features without the
-/// dev-dependencies and build every binary again.
+/// Builds the programs' binaries (called only when one is missing). `cargo nextest run
+/// --workspace` (CI) builds them before any test starts; a cargo started from inside a test sees
+/// another environment and rebuilds dependencies for minutes, so after changing a service build
+/// the workspace before `cargo nextest run -p e2e`. It asks for what the workspace build makes
+/// (its tests, whose packages' binaries come with them): a plain `cargo build` would resolve
+/// features without the dev-dependencies and build every binary again.
 fn build() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)

@@ -68,8 +68,11 @@ pub async fn open(
     }
     let text = initial_message
         .and_then(|text| problems.check("initial_message", domain::message_text(text, state.settings.text_limit)));
+    let pair = match pair {
+        Some(pair) => pair,
+        None => return Err(problems.into_error()),
+    };
     problems.finish()?;
-    let pair = pair.expect("checked above");
     let mut conn = state.db.get().await?;
     if blocks::between(&mut conn, user.id, recipient_id).await? {
         return Err(blocked());

@@ -25,8 +25,13 @@ impl Outgoing {
         let text = problems.check("text", domain::message_text(text, limit));
         let client_message_id =
             client_message_id.and_then(|id| problems.check("client_message_id", domain::client_message_id(id)));
-        problems.finish()?;
-        Ok(Self { text: text.expect("checked"), client_message_id })
+        match text {
+            Some(text) => {
+                problems.finish()?;
+                Ok(Self { text, client_message_id })
+            }
+            None => Err(problems.into_error()),
+        }
     }
 }
 

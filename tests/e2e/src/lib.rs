@@ -8,3 +8,13 @@ pub mod system;
 pub mod world;
 
 pub use system::{Process, System};
+
+/// Runs one phase of a suite: it must end within `limit` (a test stuck in it fails with the
+/// phase's name and the programs' logs instead of being killed silently by the runner), and
+/// how long it took is printed.
+pub async fn within<T>(phase: &str, limit: std::time::Duration, work: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let done = tokio::time::timeout(limit, work).await.unwrap_or_else(|_| panic!("{phase}: not done in {limit:?}"));
+    println!("{phase}: {:.1} s", started.elapsed().as_secs_f64());
+    done
+}

@@ -8,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use testkit::{ApiClient, TestSchema};
 
+/// Lines of each program's log a failing test prints.
+const LOG_TAIL_LINES: usize = 40;
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -80,16 +83,29 @@ impl Process {
             .map_or_else(|_| Stdio::null(), Stdio::from)
     }
 
-    /// Runs one of the program's commands (e.g. `auth create-admin`) to completion.
+    /// Runs one of the program's commands (e.g. `auth create-admin`) to completion, within a
+    /// minute.
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) {
-        let status = self
+        let mut child = self
             .command(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(self.log_file())
             .stderr(self.log_file())
-            .status();
-        assert!(status.is_ok_and(|s| s.success()), "{} {args:?} runs (see {})", self.spec.name, self.log.display());
+            .spawn()
+            .expect("the command starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            match child.try_wait().expect("the command's status") {
+                Some(status) => break status,
+                None if std::time::Instant::now() > deadline => {
+                    let _ = child.kill();
+                    panic!("{} {args:?} still runs after 60 s:\n{}", self.spec.name, self.log_tail());
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        assert!(status.success(), "{} {args:?} fails:\n{}", self.spec.name, self.log_tail());
     }
 
     fn migrate(&self) {
@@ -127,6 +143,13 @@ impl Process {
     /// Everything the process wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The last lines of [`Self::logs`], for a failure message.
+    pub fn log_tail(&self) -> String {
+        let logs = self.logs();
+        let lines: Vec<&str> = logs.lines().collect();
+        lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
     }
 
     pub async fn wait_ready(&self, timeout: Duration) {
@@ -252,11 +275,16 @@ impl System {
 
 impl Drop for System {
     fn drop(&mut self) {
+        let failed = std::thread::panicking();
         // The gateway first, then the services (the reverse of start-up).
         while let Some(mut process) = self.processes.pop() {
             process.terminate();
+            if failed {
+                // CI keeps only what the test printed: the end of every program's log.
+                eprintln!("--- {} (last {LOG_TAIL_LINES} lines) ---\n{}", process.spec.name, process.log_tail());
+            }
         }
-        if std::thread::panicking() {
+        if failed {
             eprintln!("--- system logs in {} ---", self.logs.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.logs);

@@ -4,11 +4,12 @@
 //! allows is not turned away; nobody ever sees a secret that is not theirs.
 
 use crate::access::{RULES, Rule, concrete_path, rule_for};
-use e2e::System;
 use e2e::database;
 use e2e::world::{Persona, World};
+use e2e::{System, within};
 use reqwest::Method;
 use serde_json::Value;
+use std::time::Duration;
 
 /// Operations of the merged document: `(METHOD, path)`.
 pub async fn operations(system: &System) -> Vec<(String, String)> {
@@ -34,8 +35,16 @@ async fn call(system: &System, world: &World, persona: Persona, rule: &Rule) -> 
     if method != Method::GET && method != Method::DELETE {
         request = request.json(&(rule.body)(world));
     }
-    system.api.send(request).await
+    let started = std::time::Instant::now();
+    let answer = system.api.send(request).await;
+    if started.elapsed() > SLOW_CALL {
+        println!("slow: {} {} as {persona:?} took {:?}", rule.method, rule.path, started.elapsed());
+    }
+    answer
 }
+
+/// A call slower than this is printed (a stuck suite then says where it was).
+const SLOW_CALL: Duration = Duration::from_secs(2);
 
 /// What one persona must never read: `(secret, who may see it)`.
 fn secrets(world: &World) -> Vec<(String, &'static [Persona])> {
@@ -87,8 +96,8 @@ impl Report {
 
 #[tokio::test]
 async fn every_operation_refuses_everyone_the_table_does_not_allow() {
-    let system = System::start().await;
-    let world = World::create(&system).await;
+    let system = within("the system starts", Duration::from_secs(120), System::start()).await;
+    let world = within("the world is made", Duration::from_secs(120), World::create(&system)).await;
     let operations = operations(&system).await;
 
     let missing: Vec<String> = operations
@@ -105,14 +114,17 @@ async fn every_operation_refuses_everyone_the_table_does_not_allow() {
     assert!(stale.is_empty(), "rules for operations the document no longer has: {stale:#?}");
 
     let mut report = Report::default();
-    let before = database::settled(&system).await;
-    for rule in RULES {
-        for persona in Persona::ALL.into_iter().filter(|p| !rule.may.contains(p)) {
-            let (status, body) = call(&system, &world, persona, rule).await;
-            report.check(&world, persona, rule, status, &body);
+    let before = within("the databases settle", Duration::from_secs(60), database::settled(&system)).await;
+    within("refused callers are turned away", Duration::from_secs(180), async {
+        for rule in RULES {
+            for persona in Persona::ALL.into_iter().filter(|p| !rule.may.contains(p)) {
+                let (status, body) = call(&system, &world, persona, rule).await;
+                report.check(&world, persona, rule, status, &body);
+            }
         }
-    }
-    let after = database::settled(&system).await;
+    })
+    .await;
+    let after = within("the databases settle again", Duration::from_secs(60), database::settled(&system)).await;
     let written = database::changed(&before, &after);
     let refused = report.calls;
 
@@ -122,12 +134,15 @@ async fn every_operation_refuses_everyone_the_table_does_not_allow() {
     let signs_out = |r: &&Rule| r.path == "/api/v2/auth/logout";
     let reads = RULES.iter().filter(|r| r.method == "GET");
     let writes = RULES.iter().filter(|r| r.method != "GET" && !signs_out(r));
-    for rule in reads.chain(writes).chain(RULES.iter().filter(signs_out)) {
-        for persona in Persona::ALL.into_iter().filter(|p| rule.may.contains(p)) {
-            let (status, body) = call(&system, &world, persona, rule).await;
-            report.check(&world, persona, rule, status, &body);
+    within("allowed callers are served", Duration::from_secs(120), async {
+        for rule in reads.chain(writes).chain(RULES.iter().filter(signs_out)) {
+            for persona in Persona::ALL.into_iter().filter(|p| rule.may.contains(p)) {
+                let (status, body) = call(&system, &world, persona, rule).await;
+                report.check(&world, persona, rule, status, &body);
+            }
         }
-    }
+    })
+    .await;
 
     println!(
         "authorization matrix: {} operations × {} personas: {refused} refused calls, {} allowed calls, \

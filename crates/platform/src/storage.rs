@@ -2,7 +2,8 @@
 
 use crate::config::{StorageBackend, StorageSettings};
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::signer::Signer;
 use object_store::local::LocalFileSystem;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -13,21 +14,36 @@ pub fn object_store(settings: &StorageSettings) -> anyhow::Result<Arc<dyn Object
             std::fs::create_dir_all(&settings.path)?;
             Arc::new(LocalFileSystem::new_with_prefix(&settings.path)?)
         }
-        StorageBackend::S3 => {
-            let mut builder =
-                AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);
-            if let Some(endpoint) = &settings.s3_endpoint {
-                builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
-            }
-            if let Some(key_id) = &settings.s3_access_key_id {
-                builder = builder.with_access_key_id(key_id);
-            }
-            if let Some(secret) = &settings.s3_secret_access_key {
-                builder = builder.with_secret_access_key(secret.expose_secret());
-            }
-            Arc::new(builder.build()?)
-        }
+        StorageBackend::S3 => Arc::new(s3(settings)?),
     })
+}
+
+/// Presigns URLs when the storage is S3 (clients then fetch objects from S3 directly);
+/// `None` for the local filesystem, whose objects the service serves itself.
+pub fn signer(settings: &StorageSettings) -> anyhow::Result<Option<Arc<dyn Signer>>> {
+    Ok(match settings.backend {
+        StorageBackend::Local => None,
+        StorageBackend::S3 => Some(Arc::new(s3(settings)?)),
+    })
+}
+
+/// The directory holding the objects when the storage is the local filesystem.
+pub fn local_root(settings: &StorageSettings) -> Option<std::path::PathBuf> {
+    (settings.backend == StorageBackend::Local).then(|| std::path::PathBuf::from(&settings.path))
+}
+
+fn s3(settings: &StorageSettings) -> anyhow::Result<AmazonS3> {
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);
+    if let Some(endpoint) = &settings.s3_endpoint {
+        builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+    }
+    if let Some(key_id) = &settings.s3_access_key_id {
+        builder = builder.with_access_key_id(key_id);
+    }
+    if let Some(secret) = &settings.s3_secret_access_key {
+        builder = builder.with_secret_access_key(secret.expose_secret());
+    }
+    Ok(builder.build()?)
 }
 
 /// The public URL of a stored object.

@@ -1,0 +1,10 @@
+DROP TABLE stories;
+DROP TABLE blocks;
+DROP TABLE follows;
+DROP TABLE file_deletions;
+DROP TABLE view_flushes;
+DROP TABLE comments;
+DROP TABLE video_likes;
+DROP TABLE upload_chunks;
+DROP TABLE uploads;
+DROP TABLE videos;

@@ -1,0 +1,7 @@
+//! Pure rules of the media service: what a file is by its bytes, the HLS ladder for a source,
+//! the fields of a video, and the tus protocol's headers. No I/O; unit-tested here.
+
+pub mod container;
+pub mod ladder;
+pub mod tus;
+pub mod video;

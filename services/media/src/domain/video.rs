@@ -1,0 +1,225 @@
+//! A video's fields as the seed's upload gives them, and its processing status.
+
+use platform::error::FieldProblems;
+use serde::{Deserialize, Serialize};
+
+/// `uploaded → processing → ready | failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoStatus {
+    Uploaded,
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl VideoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoStatus::Uploaded => "uploaded",
+            VideoStatus::Processing => "processing",
+            VideoStatus::Ready => "ready",
+            VideoStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [VideoStatus::Uploaded, VideoStatus::Processing, VideoStatus::Ready, VideoStatus::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+pub const MAX_PRODUCT_DESCRIPTION_CHARS: usize = 2000;
+pub const MAX_HASHTAGS: usize = 30;
+pub const MAX_HASHTAG_CHARS: usize = 50;
+/// 100 million tenge, in tiyn.
+pub const MAX_PRICE_MINOR: i64 = 100_000_000 * 100;
+
+/// The seed's upload fields as text, however they arrived (multipart fields, tus metadata,
+/// the chunked API's JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RawFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// `"#мебель #шкаф"`.
+    pub hashtags: Option<String>,
+    /// Tenge, with up to two decimals (`"150000"`, `"1499.90"`).
+    pub price: Option<String>,
+    pub product_description: Option<String>,
+    pub is_ad: Option<String>,
+}
+
+impl RawFields {
+    /// Sets a field by its seed name; `false` when the name is not one of them.
+    pub fn set(&mut self, name: &str, value: String) -> bool {
+        let slot = match name {
+            "title" => &mut self.title,
+            "description" => &mut self.description,
+            "hashtags" => &mut self.hashtags,
+            "price" => &mut self.price,
+            "product_description" => &mut self.product_description,
+            "is_ad" => &mut self.is_ad,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+}
+
+/// A video's fields, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoFields {
+    pub title: String,
+    pub description: String,
+    pub hashtags: Vec<String>,
+    pub price_minor: Option<i64>,
+    pub product_description: Option<String>,
+    pub is_ad: bool,
+}
+
+impl VideoFields {
+    /// Checks every field, noting each problem in `problems`; `None` when any was found.
+    pub fn parse(raw: &RawFields, problems: &mut FieldProblems) -> Option<Self> {
+        let title = problems.check("title", title(raw.title.as_deref()));
+        let description = problems.check(
+            "description",
+            bounded(raw.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
+        );
+        let hashtags = problems.check("hashtags", hashtags(raw.hashtags.as_deref().unwrap_or_default()));
+        let price_minor = problems.check("price", raw.price.as_deref().filter(|p| !p.trim().is_empty()).map(price_minor).transpose());
+        let product_description = problems.check(
+            "product_description",
+            raw.product_description
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| bounded(d, MAX_PRODUCT_DESCRIPTION_CHARS))
+                .transpose(),
+        );
+        let is_ad = problems.check("is_ad", raw.is_ad.as_deref().map(flag).transpose());
+        Some(Self {
+            title: title?,
+            description: description?,
+            hashtags: hashtags?,
+            price_minor: price_minor?,
+            product_description: product_description?,
+            is_ad: is_ad?.unwrap_or(false),
+        })
+    }
+}
+
+fn title(value: Option<&str>) -> Result<String, String> {
+    let title = value.map(str::trim).unwrap_or_default();
+    if title.is_empty() {
+        return Err("a title is required".into());
+    }
+    bounded(title, MAX_TITLE_CHARS)
+}
+
+fn bounded(value: &str, max_chars: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        return Err(format!("at most {max_chars} characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// `"#Мебель #шкаф, #Шкаф #ас_үй"` → `["мебель", "шкаф", "ас_үй"]`: words (any script's letters,
+/// digits, `_`), lowercased, each once, in order.
+pub fn hashtags(text: &str) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '#').filter(|w| !w.is_empty()) {
+        if !word.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(format!("`{word}` is not a hashtag (letters, digits and _ only)"));
+        }
+        if word.chars().count() > MAX_HASHTAG_CHARS {
+            return Err(format!("a hashtag has at most {MAX_HASHTAG_CHARS} characters"));
+        }
+        let tag = word.to_lowercase();
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_HASHTAGS {
+        return Err(format!("at most {MAX_HASHTAGS} hashtags"));
+    }
+    Ok(tags)
+}
+
+/// Tenge with up to two decimals → tiyn, exactly.
+pub fn price_minor(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let invalid = || format!("`{text}` is not a price in tenge (up to two decimals)");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let whole: i64 = whole.parse().map_err(|_| invalid())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| invalid())?;
+    let minor = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).ok_or_else(invalid)?;
+    if minor > MAX_PRICE_MINOR {
+        return Err("the price is too large".into());
+    }
+    Ok(minor)
+}
+
+fn flag(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" | "yes" => Ok(true),
+        "false" | "0" | "off" | "no" | "" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashtags_are_words_lowercased_once() {
+        assert_eq!(hashtags("#Мебель #шкаф, #Шкаф #ас_үй").unwrap(), ["мебель", "шкаф", "ас_үй"]);
+        assert_eq!(hashtags("").unwrap(), Vec::<String>::new());
+        assert!(hashtags("#drop;table").is_err());
+    }
+
+    #[test]
+    fn prices_are_tenge_converted_exactly() {
+        assert_eq!(price_minor("150000"), Ok(15_000_000));
+        assert_eq!(price_minor("1499.9"), Ok(149_990));
+        assert_eq!(price_minor("0.05"), Ok(5));
+        for bad in ["-5", "1.234", "abc", "", "1e5", "99999999999999999999"] {
+            assert!(price_minor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let raw = RawFields {
+            title: Some("  ".into()),
+            price: Some("дорого".into()),
+            is_ad: Some("maybe".into()),
+            ..Default::default()
+        };
+        let mut problems = FieldProblems::new();
+        assert!(VideoFields::parse(&raw, &mut problems).is_none());
+        let error = problems.finish().unwrap_err();
+        let fields = &error.details["fields"];
+        assert!(fields["title"].is_string() && fields["price"].is_string() && fields["is_ad"].is_string());
+    }
+
+    #[test]
+    fn good_fields_parse() {
+        let mut raw = RawFields::default();
+        for (name, value) in [("title", "Шкаф-купе"), ("hashtags", "#шкаф"), ("price", "150000"), ("is_ad", "true")] {
+            assert!(raw.set(name, value.into()));
+        }
+        assert!(!raw.set("path", "/etc/passwd".into()));
+        let mut problems = FieldProblems::new();
+        let fields = VideoFields::parse(&raw, &mut problems).unwrap();
+        assert!(problems.finish().is_ok());
+        assert_eq!((fields.price_minor, fields.is_ad, fields.hashtags.len()), (Some(15_000_000), true, 1));
+        assert_eq!(VideoStatus::parse("ready"), Some(VideoStatus::Ready));
+    }
+}

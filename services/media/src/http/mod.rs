@@ -1,0 +1,56 @@
+//! HTTP resources of the media service, all under `/api/v2`.
+
+pub mod chunks;
+pub mod files;
+pub mod social;
+pub mod tus;
+pub mod videos;
+pub mod view;
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+
+platform::http_api! {
+    pub struct ApiDoc {
+        info(title = "MebelPlace media", description = "Videos and their uploads: multipart, the seed's chunks, tus 1.0; stored files with Range.")
+    }
+    routes: [
+        self::{openapi_json},
+        videos::{upload, details},
+        social::{like, unlike, comment, comments, delete_video, create_story, stories, story},
+        chunks::{start, chunk, status, cancel},
+        tus::{options, create, head, patch, delete},
+        files::{get_file, head_file},
+    ]
+}
+
+/// This service's OpenAPI document.
+#[utoipa::path(get, path = "/api/v2/media/openapi.json", tag = "docs", responses((status = 200)))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// A multipart body that cannot be read: 415 when it is not multipart at all, else 400.
+pub fn multipart_error(error: actix_multipart::MultipartError) -> platform::ApiError {
+    use actix_multipart::MultipartError;
+    match error {
+        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
+            platform::ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be multipart/form-data",
+            )
+        }
+        other => platform::ApiError::bad_request("invalid_multipart", other.to_string()),
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A file's path has several segments; these take it whole (registered first, they win).
+    let files = format!("{}{{path:.+}}", files::FILES_PREFIX);
+    cfg.route(&files, web::get().to(files::get_file)).route(&files, web::head().to(files::head_file));
+    // tus clients are often given the creation URL with a trailing slash.
+    let tus_root = format!("{}/", tus::TUS_PATH);
+    cfg.route(&tus_root, web::post().to(tus::create)).route(&tus_root, web::method(actix_web::http::Method::OPTIONS).to(tus::options));
+    ApiDoc::routes(cfg);
+}

@@ -1,0 +1,157 @@
+//! Likes, comments, deletion of a video; stories.
+
+use crate::social::{self, Comment, LikeState};
+use crate::state::AppState;
+use crate::stories::{self, NewStory, StoryView};
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
+use platform::pagination::{Page, PageQuery};
+use platform::{ApiError, AuthUser};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
+
+/// Likes a video (idempotent).
+#[utoipa::path(post, path = "/api/v2/videos/{id}/like", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = LikeState)))]
+pub async fn like(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(social::like(&state, user.id, *id, true).await?))
+}
+
+/// Takes a like back (idempotent).
+#[utoipa::path(post, path = "/api/v2/videos/{id}/unlike", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = LikeState)))]
+pub async fn unlike(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(social::like(&state, user.id, *id, false).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewComment {
+    /// 1 to 1000 characters.
+    pub text: String,
+}
+
+/// Comments on a video.
+#[utoipa::path(post, path = "/api/v2/videos/{id}/comments", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = NewComment, responses((status = 201, body = Comment), (status = 403, body = platform::error::ErrorBody)))]
+pub async fn comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<NewComment>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(social::comment(&state, user.id, *id, &body.text).await?))
+}
+
+/// A video's comments, newest first.
+#[utoipa::path(get, path = "/api/v2/videos/{id}/comments", tag = "videos", params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = Page<Comment>)))]
+pub async fn comments(state: web::Data<AppState>, id: web::Path<i64>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let page = query.parse()?;
+    Ok(HttpResponse::Ok().json(social::comments(&state, *id, &page).await?))
+}
+
+/// Deletes the caller's video (its files go after the deletion commits).
+#[utoipa::path(delete, path = "/api/v2/videos/{id}", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204)))]
+pub async fn delete_video(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    social::delete_video(&state, user.id, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The story form (multipart/form-data).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StoryForm {
+    /// An image (jpeg, png, webp), a video (mp4, mov, avi, webm) or a voice note (ogg, mp3, m4a); up to 50 MB.
+    #[schema(value_type = String, format = Binary)]
+    media: Vec<u8>,
+    caption: Option<String>,
+    background_color: Option<String>,
+    music: Option<String>,
+    hashtags: Option<String>,
+    location: Option<String>,
+    is_pinned: Option<bool>,
+}
+
+/// Posts a story (24 hours; pinned ones stay on the profile).
+#[utoipa::path(post, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])),
+    request_body(content = StoryForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = StoryView), (status = 415, body = platform::error::ErrorBody)))]
+pub async fn create_story(state: web::Data<AppState>, user: AuthUser, mut form: Multipart) -> Result<HttpResponse, ApiError> {
+    let mut story = NewStory::default();
+    let scratch = Scratch(state.storage.scratch());
+    let mut has_media = false;
+    let mut problems = platform::error::FieldProblems::new();
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(super::multipart_error)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "media" {
+            let mut out = tokio::fs::File::create(&scratch.0).await.map_err(ApiError::internal)?;
+            let mut written = 0u64;
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(super::multipart_error)?;
+                written += chunk.len() as u64;
+                if written > stories::MAX_STORY_BYTES {
+                    return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "a story is at most 50 MB"));
+                }
+                out.write_all(&chunk).await.map_err(ApiError::internal)?;
+            }
+            out.flush().await.map_err(ApiError::internal)?;
+            has_media = written > 0;
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(super::multipart_error)?;
+            if bytes.len() + chunk.len() <= 4096 {
+                bytes.extend_from_slice(&chunk);
+            } else {
+                problems.add("form", format!("{name} is too long"));
+            }
+        }
+        let value = String::from_utf8_lossy(&bytes).trim().to_owned();
+        let optional = || Some(value.clone()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            "caption" => story.caption = value,
+            "background_color" => story.background_color = optional(),
+            "music" => story.music = optional(),
+            "location" => story.location = optional(),
+            "hashtags" => story.hashtags = problems.check("hashtags", crate::domain::video::hashtags(&value)).unwrap_or_default(),
+            "is_pinned" => story.is_pinned = matches!(value.as_str(), "true" | "1" | "on"),
+            _ => {}
+        }
+    }
+    if !has_media {
+        problems.add("media", "a multipart field named media is required");
+    }
+    if story.caption.chars().count() > 500 {
+        problems.add("caption", "at most 500 characters");
+    }
+    problems.finish()?;
+    let lifetime = chrono::Duration::seconds(state.settings.story_lifetime_secs as i64);
+    let created = stories::create(&state, user.id, &scratch.0, story, lifetime).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Active stories of the people I follow and my own.
+#[utoipa::path(get, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])), responses((status = 200, body = [StoryView])))]
+pub async fn stories(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::active(&state, user.id).await?))
+}
+
+/// A story.
+#[utoipa::path(get, path = "/api/v2/stories/{id}", tag = "stories", params(("id" = i64, Path)), responses((status = 200, body = StoryView)))]
+pub async fn story(state: web::Data<AppState>, user: Option<AuthUser>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::find(&state, user.map(|u| u.id), *id).await?))
+}
+
+/// A staged file removed when the request ends.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -1,0 +1,214 @@
+//! `POST /videos/upload` (the seed's multipart upload) and a video's details.
+
+use super::view::VideoView;
+use crate::domain::container::sniff_image;
+use crate::domain::video::{RawFields, VideoFields};
+use crate::ingest::{self, Cover};
+use crate::state::{ActiveUpload, AppState};
+use crate::store::videos;
+use actix_multipart::{Field, Multipart};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use platform::error::FieldProblems;
+use platform::{ApiError, AuthUser};
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// A custom cover may be at most this large.
+const MAX_COVER_BYTES: u64 = 5 * 1024 * 1024;
+/// A text field may be at most this large.
+const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// Room for the multipart framing and text fields around the video in a declared length.
+const FORM_OVERHEAD_BYTES: u64 = 1024 * 1024;
+
+/// The seed's upload form (multipart/form-data).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// mp4, mov, avi or webm, up to 300 MB; its type is decided by its content.
+    #[schema(value_type = String, format = Binary)]
+    video: Vec<u8>,
+    /// An optional cover image (jpeg, png, webp; up to 5 MB).
+    #[schema(value_type = Option<String>, format = Binary)]
+    thumbnail: Option<Vec<u8>>,
+    title: String,
+    description: Option<String>,
+    /// `#мебель #шкаф`
+    hashtags: Option<String>,
+    /// Tenge, up to two decimals.
+    price: Option<String>,
+    product_description: Option<String>,
+    is_ad: Option<bool>,
+}
+
+/// Uploads a video with its fields; it is streamed to storage as it arrives, checked by its
+/// content, and queued for processing (status `uploaded`).
+#[utoipa::path(post, path = "/api/v2/videos/upload", tag = "videos", security(("bearer" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = VideoView), (status = 413, body = platform::error::ErrorBody),
+              (status = 415, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    request: HttpRequest,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let max = state.settings.max_upload_bytes;
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max + MAX_COVER_BYTES + FORM_OVERHEAD_BYTES) {
+        return Err(ingest::too_large(max));
+    }
+    let _active = ActiveUpload::start(&state.metrics);
+    let mut raw = RawFields::default();
+    let (mut video, mut cover): (Option<Scratch>, Option<(Scratch, &'static str)>) = (None, None);
+    let mut problems = FieldProblems::new();
+    let mut failure: Option<ApiError> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(super::multipart_error)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        if failure.is_some() {
+            drain(&mut field).await?;
+            continue;
+        }
+        match name.as_str() {
+            "video" if video.is_some() => problems.add("video", "only one video per upload"),
+            "video" => {
+                let scratch = Scratch(state.storage.scratch());
+                match save(&mut field, &scratch.0, max, &state).await? {
+                    Saved::Whole => video = Some(scratch),
+                    Saved::TooLarge => failure = Some(ingest::too_large(max)),
+                }
+            }
+            "thumbnail" => {
+                let scratch = Scratch(state.storage.scratch());
+                match save(&mut field, &scratch.0, MAX_COVER_BYTES, &state).await? {
+                    Saved::Whole => match image_kind(&scratch.0).await {
+                        Some(extension) => cover = Some((scratch, extension)),
+                        None => problems.add("thumbnail", "must be a jpeg, png or webp image"),
+                    },
+                    Saved::TooLarge => problems.add("thumbnail", "at most 5 MB"),
+                }
+            }
+            _ => match text(&mut field).await? {
+                Some(value) => {
+                    raw.set(&name, value);
+                }
+                None => problems.add("form", format!("the field `{name}` is not UTF-8 text of at most 16 KB")),
+            },
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    let fields = VideoFields::parse(&raw, &mut problems);
+    if video.is_none() {
+        problems.add("video", "a multipart field named video is required");
+    }
+    problems.finish()?;
+    let (Some(fields), Some(video)) = (fields, video) else {
+        return Err(ApiError::internal("fields parsed without problems yet absent"));
+    };
+    let cover = cover.as_ref().map(|(scratch, extension)| Cover { file: scratch.0.clone(), extension });
+    let created = ingest::video_from_file(&state, user.id, fields, &video.0, cover).await?;
+    Ok(HttpResponse::Created().json(VideoView::of(&created)))
+}
+
+/// A video: its owner sees it in every status; others only once it is ready. Counts a view
+/// (once per viewer and hour: the user, else the `X-Client-Id` key, else the address).
+#[utoipa::path(get, path = "/api/v2/videos/{id}", tag = "videos", params(("id" = i64, Path),
+        ("X-Client-Id" = Option<String>, Header, description = "a stable key of an anonymous viewer")),
+    responses((status = 200, body = VideoView), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn details(
+    state: web::Data<AppState>,
+    user: Option<AuthUser>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.db.get().await?;
+    let video = videos::find(&mut conn, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("no such video"))?;
+    let own = user.as_ref().is_some_and(|u| u.id == video.user_id);
+    if video.status() != crate::domain::video::VideoStatus::Ready {
+        return if own { Ok(HttpResponse::Ok().json(VideoView::of(&video))) } else { Err(ApiError::not_found("no such video")) };
+    }
+    let viewer = match (&user, request.headers().get("X-Client-Id").and_then(|v| v.to_str().ok())) {
+        (Some(user), _) => format!("u{}", user.id),
+        (None, Some(key)) if !key.is_empty() && key.len() <= 128 => format!("c{key}"),
+        _ => format!("a{}", request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
+    };
+    if let Err(error) = crate::social::count_view(&state, video.id, &viewer).await {
+        tracing::warn!(%error, video_id = video.id, "a view was not counted");
+    }
+    Ok(HttpResponse::Ok().json(VideoView::of(&video)))
+}
+
+/// A staged file of this request, removed when the request ends however it ends (a client that
+/// disconnects drops the handler); a file moved into storage is already gone.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+enum Saved {
+    Whole,
+    /// More than the limit arrived; what arrived is discarded and the rest drained.
+    TooLarge,
+}
+
+/// Streams a file field to `file`, at most `limit` bytes.
+async fn save(field: &mut Field, file: &Path, limit: u64, state: &AppState) -> Result<Saved, ApiError> {
+    let out = tokio::fs::File::create(file).await.map_err(ApiError::internal)?;
+    let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, out);
+    let mut written: u64 = 0;
+    let counter = state.metrics.upload_bytes.with_label_values(&["multipart"]);
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(super::multipart_error)?;
+        written += chunk.len() as u64;
+        counter.inc_by(chunk.len() as u64);
+        if written > limit {
+            drop(out);
+            let _ = tokio::fs::remove_file(file).await;
+            drain(field).await?;
+            return Ok(Saved::TooLarge);
+        }
+        out.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    out.flush().await.map_err(ApiError::internal)?;
+    Ok(Saved::Whole)
+}
+
+/// Reads what is left of a field and discards it (so that the client reads the answer).
+async fn drain(field: &mut Field) -> Result<(), ApiError> {
+    while let Some(chunk) = field.next().await {
+        chunk.map_err(super::multipart_error)?;
+    }
+    Ok(())
+}
+
+/// A text field's value; `None` when it is too long or not UTF-8.
+async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
+    let mut bytes = Vec::new();
+    let mut too_long = false;
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(super::multipart_error)?;
+        if bytes.len() + chunk.len() > MAX_TEXT_BYTES {
+            too_long = true;
+        } else {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    Ok(if too_long { None } else { String::from_utf8(bytes).ok() })
+}
+
+async fn image_kind(file: &Path) -> Option<&'static str> {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 16];
+    let mut source = tokio::fs::File::open(file).await.ok()?;
+    let read = source.read(&mut head).await.ok()?;
+    sniff_image(&head[..read]).map(|(extension, _)| extension)
+}

@@ -128,11 +128,16 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 }
 
 fn rustus_binary() -> PathBuf {
-    let cargo_bin = PathBuf::from(std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap())))
-        .join("bin/rustus");
+    let cargo_bin = PathBuf::from(
+        std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap())),
+    )
+    .join("bin/rustus");
     if !cargo_bin.exists() {
         println!("installing rustus {RUSTUS_VERSION} from crates.io (once)");
-        let status = Command::new("cargo").args(["install", "rustus", "--version", RUSTUS_VERSION, "--locked"]).status().unwrap();
+        let status = Command::new("cargo")
+            .args(["install", "rustus", "--version", RUSTUS_VERSION, "--locked"])
+            .status()
+            .unwrap();
         assert!(status.success(), "cargo install rustus");
     }
     cargo_bin
@@ -209,7 +214,12 @@ async fn main() {
         ours.push(tus_upload(&client, &media_tus, Some(&token), &video).await);
         let _ = std::fs::remove_dir_all(&rustus_dir).and_then(|_| std::fs::create_dir_all(&rustus_dir));
     }
-    ratio("tus, 300 MB in 8 MiB PATCHes (best of 2)", *ours.iter().min().unwrap(), *theirs.iter().min().unwrap(), "rustus");
+    ratio(
+        "tus, 300 MB in 8 MiB PATCHes (best of 2)",
+        *ours.iter().min().unwrap(),
+        *theirs.iter().min().unwrap(),
+        "rustus",
+    );
 
     // Multipart vs dd onto the same disk.
     // The client holds the file in memory (outside the measured service).
@@ -218,7 +228,8 @@ async fn main() {
         .text("title", "Бенчмарк")
         .part("video", reqwest::multipart::Part::bytes(bytes).file_name("big.mp4"));
     let started = Instant::now();
-    let response = client.post(format!("{base}/api/v2/videos/upload")).bearer_auth(&token).multipart(form).send().await.unwrap();
+    let response =
+        client.post(format!("{base}/api/v2/videos/upload")).bearer_auth(&token).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
     let multipart = started.elapsed();
     let target = storage.join("dd.bin");
@@ -234,13 +245,29 @@ async fn main() {
     let dd = started.elapsed();
     ratio("multipart upload of 300 MB vs dd (bs=1M, fsync) to the same disk", multipart, dd, "dd");
     let peak = vm_hwm_kib(media.0.id());
-    println!("media peak RSS (VmHWM): {:.1} MB idle, {:.1} MB after 4 tus + 1 multipart 300 MB uploads (goal ≤ 64 MB)", idle_kib as f64 / 1024.0, peak as f64 / 1024.0);
+    println!(
+        "media peak RSS (VmHWM): {:.1} MB idle, {:.1} MB after 4 tus + 1 multipart 300 MB uploads (goal ≤ 64 MB)",
+        idle_kib as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
     drop(media);
 
     // The worker's job against the same ffmpeg commands by hand.
     let clip = dir.join("job.mp4");
     let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=1920x1080:rate=30:duration=10", "-f", "lavfi", "-i", "sine=duration=10"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=1920x1080:rate=30:duration=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=10",
+        ])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
         .arg(&clip)
         .status()
@@ -260,21 +287,26 @@ async fn main() {
         };
         transcode::run("ffmpeg", &transcode::thumbnail_args(&clip, &out, 10.0)).await.unwrap();
         let rungs = ladder::ladder(&source);
-        transcode::run("ffmpeg", &transcode::hls_args(&clip, &out.join("hls"), &source, &rungs, true, 4)).await.unwrap();
+        transcode::run("ffmpeg", &transcode::hls_args(&clip, &out.join("hls"), &source, &rungs, true, 4))
+            .await
+            .unwrap();
         started.elapsed()
     };
     let job = {
         let schema = TestSchema::create(&[media::MIGRATIONS]).await;
-        let mut config = media::config::Config { platform: testkit::settings(&schema, &unique_prefix()), media: Default::default() };
+        let mut config =
+            media::config::Config { platform: testkit::settings(&schema, &unique_prefix()), media: Default::default() };
         config.platform.jwt.jwks_url = format!("{}/jwks.json", jwks.url());
         config.platform.app.log_level = "warn".into();
-        config.media.staging_dir = PathBuf::from(&config.platform.storage.path).join("staging").to_string_lossy().into_owned();
+        config.media.staging_dir =
+            PathBuf::from(&config.platform.storage.path).join("staging").to_string_lossy().into_owned();
         let app = testkit::TestApp::start(media::build(config).await.unwrap());
         let api = testkit::ApiClient::new(app.address.clone());
         let form = reqwest::multipart::Form::new()
             .text("title", "Работа")
             .part("video", reqwest::multipart::Part::bytes(std::fs::read(&clip).unwrap()).file_name("job.mp4"));
-        let (status, body) = api.send(api.client.post(api.url("/api/v2/videos/upload")).bearer_auth(&token).multipart(form)).await;
+        let (status, body) =
+            api.send(api.client.post(api.url("/api/v2/videos/upload")).bearer_auth(&token).multipart(form)).await;
         assert_eq!(status, 201, "{body}");
         let id = body["id"].as_i64().unwrap();
         let started = Instant::now();

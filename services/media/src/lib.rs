@@ -11,8 +11,8 @@ pub mod resumable;
 pub mod social;
 pub mod state;
 pub mod storage;
-pub mod stories;
 pub mod store;
+pub mod stories;
 pub mod transcode;
 pub mod worker;
 
@@ -48,7 +48,8 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
         metrics: metrics.clone(),
     });
     // Jobs are published by the outbox relay: their stream must exist before the first one.
-    let ensured = tokio::time::timeout(Duration::from_secs(2), worker::ensure_stream(kit.nats(), &config.platform.nats)).await;
+    let ensured =
+        tokio::time::timeout(Duration::from_secs(2), worker::ensure_stream(kit.nats(), &config.platform.nats)).await;
     if !matches!(ensured, Ok(Ok(_))) {
         let (client, nats) = (kit.nats(), config.platform.nats.clone());
         kit.job("ensure-job-stream", move |stop| worker::keep_ensuring_stream(client, nats, stop));

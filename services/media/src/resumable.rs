@@ -57,12 +57,14 @@ impl Lease {
         }
         self.renewed = Instant::now();
         if let Ok(mut conn) = self.redis.get().await {
-            let _: Result<(), _> = redis::cmd("PEXPIRE").arg(&self.key).arg(LEASE.as_millis() as u64).query_async(&mut conn).await;
+            let _: Result<(), _> =
+                redis::cmd("PEXPIRE").arg(&self.key).arg(LEASE.as_millis() as u64).query_async(&mut conn).await;
         }
     }
 }
 
-const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const RELEASE: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl Drop for Lease {
     fn drop(&mut self) {
@@ -70,7 +72,8 @@ impl Drop for Lease {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 if let Ok(mut conn) = redis.get().await {
-                    let _: Result<i64, _> = redis::Script::new(RELEASE).key(key).arg(token).invoke_async(&mut conn).await;
+                    let _: Result<i64, _> =
+                        redis::Script::new(RELEASE).key(key).arg(token).invoke_async(&mut conn).await;
                 }
             });
         }
@@ -95,7 +98,8 @@ pub async fn finish(state: &AppState, upload: &Upload) -> Result<Option<Video>, 
     let file = state.storage.staged(upload.id);
     if let Some(length) = upload.length {
         // Bytes past the end (from an interrupted write that was later overtaken) go.
-        let trimmed = async { tokio::fs::OpenOptions::new().write(true).open(&file).await?.set_len(length as u64).await };
+        let trimmed =
+            async { tokio::fs::OpenOptions::new().write(true).open(&file).await?.set_len(length as u64).await };
         trimmed.await.map_err(ApiError::internal)?;
     }
     let outcome = ingest::video_from_file(state, upload.user_id, fields, &file, None).await;

@@ -77,11 +77,13 @@ pub async fn like(state: &AppState, user_id: i64, video_id: i64, liked: bool) ->
         .execute(conn)
         .await?;
         let step = if liked { 1 } else { -1 };
-        let count: Counter = diesel::sql_query("UPDATE videos SET likes_count = likes_count + $2 WHERE id = $1 RETURNING likes_count AS n")
-            .bind::<BigInt, _>(video_id)
-            .bind::<BigInt, _>(if changed == 1 { step } else { 0 })
-            .get_result(conn)
-            .await?;
+        let count: Counter = diesel::sql_query(
+            "UPDATE videos SET likes_count = likes_count + $2 WHERE id = $1 RETURNING likes_count AS n",
+        )
+        .bind::<BigInt, _>(video_id)
+        .bind::<BigInt, _>(if changed == 1 { step } else { 0 })
+        .get_result(conn)
+        .await?;
         if changed == 1 {
             if liked {
                 outbox::publish(conn, VideoLiked { video_id, author_id: author, user_id }).await?;
@@ -220,10 +222,14 @@ pub async fn remove_deleted_files(state: Arc<AppState>, interval: Duration, stop
 
 async fn remove_deleted_once(state: &AppState) -> anyhow::Result<()> {
     let mut conn = state.db.get().await?;
-    let pending: Vec<Prefix> = diesel::sql_query("SELECT prefix FROM file_deletions ORDER BY created_at LIMIT 100").load(&mut conn).await?;
+    let pending: Vec<Prefix> =
+        diesel::sql_query("SELECT prefix FROM file_deletions ORDER BY created_at LIMIT 100").load(&mut conn).await?;
     for Prefix { prefix } in pending {
         state.storage.delete_prefix(&object_store::path::Path::from(prefix.as_str())).await?;
-        diesel::sql_query("DELETE FROM file_deletions WHERE prefix = $1").bind::<Text, _>(&prefix).execute(&mut conn).await?;
+        diesel::sql_query("DELETE FROM file_deletions WHERE prefix = $1")
+            .bind::<Text, _>(&prefix)
+            .execute(&mut conn)
+            .await?;
     }
     Ok(())
 }
@@ -241,7 +247,12 @@ pub async fn count_view(state: &AppState, video_id: i64, viewer: &str) -> Result
         .query_async(&mut conn)
         .await?;
     if first.is_some() {
-        let _: i64 = redis::cmd("HINCRBY").arg(redis.key("media:views:pending")).arg(video_id).arg(1).query_async(&mut conn).await?;
+        let _: i64 = redis::cmd("HINCRBY")
+            .arg(redis.key("media:views:pending"))
+            .arg(video_id)
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
     }
     Ok(())
 }
@@ -308,7 +319,8 @@ pub async fn flush_views_once(state: &AppState) -> anyhow::Result<()> {
             .load(conn)
             .await?;
             for video in viewed {
-                outbox::publish(conn, VideoViewed { video_id: video.id, author_id: video.user_id, views: video.views }).await?;
+                outbox::publish(conn, VideoViewed { video_id: video.id, author_id: video.user_id, views: video.views })
+                    .await?;
             }
             Ok(())
         })
@@ -333,15 +345,19 @@ pub const SOCIAL_CONSUMER: &str = "social";
 impl EventHandler for SocialHandler {
     async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
         let (sql, a, b) = match &event.payload {
-            Some(Payload::SubscriptionCreated(e)) => {
-                ("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", e.follower_id, e.followee_id)
-            }
+            Some(Payload::SubscriptionCreated(e)) => (
+                "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                e.follower_id,
+                e.followee_id,
+            ),
             Some(Payload::SubscriptionDeleted(e)) => {
                 ("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2", e.follower_id, e.followee_id)
             }
-            Some(Payload::UserBlocked(e)) => {
-                ("INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", e.blocker_id, e.blocked_id)
-            }
+            Some(Payload::UserBlocked(e)) => (
+                "INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                e.blocker_id,
+                e.blocked_id,
+            ),
             Some(Payload::UserUnblocked(e)) => {
                 ("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", e.blocker_id, e.blocked_id)
             }

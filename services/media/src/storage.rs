@@ -128,6 +128,16 @@ impl Storage {
     }
 }
 
+/// A staged file of one request, removed when the request ends however it ends (a client that
+/// disconnects drops the handler); a file moved into storage is already gone.
+pub struct Scratch(pub PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Removes a staged file, ignoring a file that is already gone.
 pub async fn remove_staged(file: &Path) {
     if let Err(error) = tokio::fs::remove_file(file).await

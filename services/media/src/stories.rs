@@ -93,14 +93,25 @@ impl From<Story> for StoryView {
     }
 }
 
-const COLUMNS: &str =
-    "id, user_id, kind, media_path, caption, background_color, music, hashtags, location, is_pinned, expired, expires_at, created_at";
+const COLUMNS: &str = "id, user_id, kind, media_path, caption, background_color, music, hashtags, location, is_pinned, expired, expires_at, created_at";
 
 /// Makes a story of the staged `file` (moved into storage).
-pub async fn create(state: &AppState, user_id: i64, file: &Path, story: NewStory, lifetime: chrono::Duration) -> Result<StoryView, ApiError> {
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    file: &Path,
+    story: NewStory,
+    lifetime: chrono::Duration,
+) -> Result<StoryView, ApiError> {
     use tokio::io::AsyncReadExt;
     let mut head = Vec::new();
-    tokio::fs::File::open(file).await.map_err(ApiError::internal)?.take(64).read_to_end(&mut head).await.map_err(ApiError::internal)?;
+    tokio::fs::File::open(file)
+        .await
+        .map_err(ApiError::internal)?
+        .take(64)
+        .read_to_end(&mut head)
+        .await
+        .map_err(ApiError::internal)?;
     let (kind, extension) = kind_of(&head).ok_or_else(|| {
         ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -37,7 +37,15 @@ pub fn thumbnail_args(input: &Path, dir: &Path, duration_secs: f64) -> Vec<Strin
     args.push(input.display().to_string());
     args.extend(["-filter_complex".to_owned(), graph]);
     for (i, (name, _, _)) in THUMBNAILS.iter().enumerate() {
-        args.extend(strings!["-map", format!("[o{i}]"), "-frames:v", "1", "-q:v", "3", dir.join(format!("{name}.jpg")).display()]);
+        args.extend(strings![
+            "-map",
+            format!("[o{i}]"),
+            "-frames:v",
+            "1",
+            "-q:v",
+            "3",
+            dir.join(format!("{name}.jpg")).display()
+        ]);
     }
     args
 }
@@ -45,7 +53,14 @@ pub fn thumbnail_args(input: &Path, dir: &Path, duration_secs: f64) -> Vec<Strin
 /// The arguments that encode `input` into the HLS ladder under `dir`: `dir/master.m3u8` and
 /// `dir/<rung>/index.m3u8` with its `seg_NNN.ts` segments. libx264 `veryfast`, the same
 /// keyframe interval on every rung (segments align), no scene-cut keyframes.
-pub fn hls_args(input: &Path, dir: &Path, source: &Source, rungs: &[Rung], has_audio: bool, segment_secs: u32) -> Vec<String> {
+pub fn hls_args(
+    input: &Path,
+    dir: &Path,
+    source: &Source,
+    rungs: &[Rung],
+    has_audio: bool,
+    segment_secs: u32,
+) -> Vec<String> {
     let gop = ladder::keyframe_interval(source.fps, segment_secs).to_string();
     let mut graph = format!("[0:v]split={}", rungs.len());
     for i in 0..rungs.len() {
@@ -123,11 +138,7 @@ pub async fn run(ffmpeg: &str, args: &[String]) -> Result<(), TranscodeError> {
         .output()
         .await
         .map_err(|e| TranscodeError(format!("ffmpeg cannot run: {e}")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(TranscodeError(first_line(&output.stderr, "ffmpeg failed")))
-    }
+    if output.status.success() { Ok(()) } else { Err(TranscodeError(first_line(&output.stderr, "ffmpeg failed"))) }
 }
 
 /// Every file under `dir`, with its path relative to `dir`.

@@ -107,9 +107,8 @@ pub async fn run(state: Arc<AppState>, client: async_nats::Client, nats: NatsSet
         }
     };
     let slots = state.settings.worker_concurrency.max(1);
-    let workers: Vec<_> = (0..slots)
-        .map(|_| tokio::spawn(take_jobs(state.clone(), consumer.clone(), stop.clone())))
-        .collect();
+    let workers: Vec<_> =
+        (0..slots).map(|_| tokio::spawn(take_jobs(state.clone(), consumer.clone(), stop.clone()))).collect();
     let depth = tokio::spawn(watch_depth(state.clone(), consumer, stop.clone()));
     for worker in workers {
         let _ = worker.await;
@@ -117,7 +116,11 @@ pub async fn run(state: Arc<AppState>, client: async_nats::Client, nats: NatsSet
     let _ = depth.await;
 }
 
-async fn take_jobs(state: Arc<AppState>, consumer: jetstream::consumer::Consumer<pull::Config>, stop: CancellationToken) {
+async fn take_jobs(
+    state: Arc<AppState>,
+    consumer: jetstream::consumer::Consumer<pull::Config>,
+    stop: CancellationToken,
+) {
     while !stop.is_cancelled() {
         let batch = consumer.fetch().max_messages(1).expires(Duration::from_secs(2)).messages().await;
         let mut batch = match batch {
@@ -150,7 +153,11 @@ async fn take_jobs(state: Arc<AppState>, consumer: jetstream::consumer::Consumer
 }
 
 /// Reports the queue's depth in the metrics every few seconds.
-async fn watch_depth(state: Arc<AppState>, mut consumer: jetstream::consumer::Consumer<pull::Config>, stop: CancellationToken) {
+async fn watch_depth(
+    state: Arc<AppState>,
+    mut consumer: jetstream::consumer::Consumer<pull::Config>,
+    stop: CancellationToken,
+) {
     loop {
         if let Ok(info) = consumer.info().await {
             state.metrics.queue_depth.set((info.num_pending + info.num_ack_pending as u64) as i64);
@@ -288,7 +295,9 @@ async fn make_outputs(state: &AppState, video: &Video, scratch: &Path) -> Result
     let args = transcode::hls_args(&input, &hls_dir, &source, &rungs, probed.has_audio, settings.hls_segment_secs);
     transcode::run(&settings.ffmpeg, &args).await?;
     let files = transcode::files_under(&out).map_err(passing)?;
-    let made = |name: &str| files.iter().any(|(file, relative)| relative == name && file.metadata().is_ok_and(|m| m.len() > 0));
+    let made = |name: &str| {
+        files.iter().any(|(file, relative)| relative == name && file.metadata().is_ok_and(|m| m.len() > 0))
+    };
     let complete = THUMBNAILS.iter().all(|(name, _, _)| made(&format!("{name}.jpg")))
         && made("hls/master.m3u8")
         && rungs.iter().all(|r| made(&format!("hls/{}/seg_000.ts", r.name)));

@@ -46,7 +46,13 @@ pub fn ladder(source: &Source) -> Vec<Rung> {
 
 fn rung(source: &Source, side: u32, base_bitrate: u64) -> Rung {
     let (width, height) = scaled(source.width, source.height, side);
-    let fps_factor = if source.fps > 40.0 { 1.4 } else if source.fps > 0.0 && source.fps < 20.0 { 0.7 } else { 1.0 };
+    let fps_factor = if source.fps > 40.0 {
+        1.4
+    } else if source.fps > 0.0 && source.fps < 20.0 {
+        0.7
+    } else {
+        1.0
+    };
     let mut bitrate = (base_bitrate as f64 * fps_factor) as u64;
     if let Some(source_bitrate) = source.bitrate.filter(|b| *b > 0) {
         bitrate = bitrate.min(source_bitrate);

@@ -100,7 +100,8 @@ mod tests {
 
     #[test]
     fn metadata_pairs_are_decoded() {
-        let pairs = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,title 0KjQutCw0YQ=").unwrap();
+        let pairs =
+            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,title 0KjQutCw0YQ=").unwrap();
         assert_eq!(pairs[0], ("filename".into(), Some("world_domination_plan.pdf".into())));
         assert_eq!(pairs[1], ("is_confidential".into(), None));
         assert_eq!(pairs[2], ("title".into(), Some("Шкаф".into())));

@@ -84,12 +84,11 @@ impl VideoFields {
     /// Checks every field, noting each problem in `problems`; `None` when any was found.
     pub fn parse(raw: &RawFields, problems: &mut FieldProblems) -> Option<Self> {
         let title = problems.check("title", title(raw.title.as_deref()));
-        let description = problems.check(
-            "description",
-            bounded(raw.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
-        );
+        let description = problems
+            .check("description", bounded(raw.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS));
         let hashtags = problems.check("hashtags", hashtags(raw.hashtags.as_deref().unwrap_or_default()));
-        let price_minor = problems.check("price", raw.price.as_deref().filter(|p| !p.trim().is_empty()).map(price_minor).transpose());
+        let price_minor =
+            problems.check("price", raw.price.as_deref().filter(|p| !p.trim().is_empty()).map(price_minor).transpose());
         let product_description = problems.check(
             "product_description",
             raw.product_description
@@ -153,7 +152,11 @@ pub fn price_minor(text: &str) -> Result<i64, String> {
     let text = text.trim();
     let invalid = || format!("`{text}` is not a price in tenge (up to two decimals)");
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(invalid());
     }
     let whole: i64 = whole.parse().map_err(|_| invalid())?;
@@ -212,7 +215,8 @@ mod tests {
     #[test]
     fn good_fields_parse() {
         let mut raw = RawFields::default();
-        for (name, value) in [("title", "Шкаф-купе"), ("hashtags", "#шкаф"), ("price", "150000"), ("is_ad", "true")] {
+        for (name, value) in [("title", "Шкаф-купе"), ("hashtags", "#шкаф"), ("price", "150000"), ("is_ad", "true")]
+        {
             assert!(raw.set(name, value.into()));
         }
         assert!(!raw.set("path", "/etc/passwd".into()));

@@ -71,7 +71,11 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
 /// Starts a chunked upload (1 MB chunks).
 #[utoipa::path(post, path = "/api/v2/uploads", tag = "uploads", security(("bearer" = [])), request_body = StartChunks,
     responses((status = 201, body = Progress), (status = 413, body = platform::error::ErrorBody)))]
-pub async fn start(state: web::Data<AppState>, user: AuthUser, body: web::Json<StartChunks>) -> Result<HttpResponse, ApiError> {
+pub async fn start(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<StartChunks>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let chunk_size = state.settings.chunk_size as i64;
     if body.file_size > state.settings.max_upload_bytes as i64 {
@@ -95,7 +99,8 @@ pub async fn start(state: web::Data<AppState>, user: AuthUser, body: web::Json<S
     }
     let total_chunks = ((body.file_size.max(1) + chunk_size - 1) / chunk_size) as i32;
     if body.total_chunks.is_some_and(|t| t != total_chunks) {
-        problems.add("total_chunks", format!("{total_chunks} chunks of {chunk_size} bytes make {} bytes", body.file_size));
+        problems
+            .add("total_chunks", format!("{total_chunks} chunks of {chunk_size} bytes make {} bytes", body.file_size));
     }
     problems.finish()?;
     let fields = fields.ok_or_else(|| ApiError::internal("fields parsed without problems yet absent"))?;
@@ -159,8 +164,11 @@ pub async fn chunk(
     if upload.protocol != "chunks" {
         return Err(ApiError::not_found("no such chunked upload"));
     }
-    let (chunk_size, total, file_size) =
-        (upload.chunk_size.unwrap_or_default(), upload.total_chunks.unwrap_or_default(), upload.length.unwrap_or_default());
+    let (chunk_size, total, file_size) = (
+        upload.chunk_size.unwrap_or_default(),
+        upload.total_chunks.unwrap_or_default(),
+        upload.length.unwrap_or_default(),
+    );
     let _active = ActiveUpload::start(&state.metrics);
     let mut data: Option<BytesMut> = None;
     let mut problems = FieldProblems::new();
@@ -179,7 +187,9 @@ pub async fn chunk(
         let value = || String::from_utf8_lossy(&bytes).trim().to_owned();
         match name.as_str() {
             "chunk" | "file" => data = Some(bytes),
-            "chunk_index" => index = problems.check("chunk_index", value().parse().map_err(|_| "must be an integer".to_owned())),
+            "chunk_index" => {
+                index = problems.check("chunk_index", value().parse().map_err(|_| "must be an integer".to_owned()))
+            }
             "total_chunks" => {
                 if value() != total.to_string() {
                     problems.add("total_chunks", format!("this upload has {total} chunks"));
@@ -196,8 +206,11 @@ pub async fn chunk(
     let index = match index {
         Some(index) if (0..total).contains(&index) => Some(index),
         Some(_) => {
-            return Err(ApiError::bad_request("chunk_index_out_of_range", format!("chunk_index must be 0 to {}", total - 1))
-                .with_details(serde_json::json!({ "total_chunks": total })));
+            return Err(ApiError::bad_request(
+                "chunk_index_out_of_range",
+                format!("chunk_index must be 0 to {}", total - 1),
+            )
+            .with_details(serde_json::json!({ "total_chunks": total })));
         }
         None => {
             problems.add("chunk_index", "required");
@@ -270,7 +283,11 @@ pub async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uu
 }
 
 /// Deletes an unfinished upload with its bytes (a finished one is a video: 409).
-pub async fn terminate(state: &AppState, conn: &mut diesel_async::AsyncPgConnection, upload: &Upload) -> Result<(), ApiError> {
+pub async fn terminate(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    upload: &Upload,
+) -> Result<(), ApiError> {
     if upload.status == uploads::COMPLETE && upload.concat.as_deref() != Some("partial") {
         return Err(ApiError::conflict("upload_complete", "the upload is already a video"));
     }
@@ -284,7 +301,11 @@ pub async fn terminate(state: &AppState, conn: &mut diesel_async::AsyncPgConnect
 }
 
 /// The caller's upload, or 404 (another user's upload is not theirs to see).
-pub async fn own_upload(conn: &mut diesel_async::AsyncPgConnection, id: Uuid, user_id: i64) -> Result<Upload, ApiError> {
+pub async fn own_upload(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    user_id: i64,
+) -> Result<Upload, ApiError> {
     uploads::find_own(conn, id, user_id).await?.ok_or_else(|| ApiError::not_found("no such upload"))
 }
 
@@ -292,8 +313,10 @@ pub async fn progress(state: &AppState, upload: &Upload) -> Result<Progress, Api
     let mut conn = state.db.get().await?;
     let (received, received_bytes, missing) = if upload.protocol == "chunks" {
         let (received, bytes) = uploads::received_chunks(&mut conn, upload.id).await?;
-        let missing: Vec<i32> =
-            (0..upload.total_chunks.unwrap_or_default()).filter(|i| received.binary_search(i).is_err()).take(1000).collect();
+        let missing: Vec<i32> = (0..upload.total_chunks.unwrap_or_default())
+            .filter(|i| received.binary_search(i).is_err())
+            .take(1000)
+            .collect();
         (Some(received.len() as i32), bytes, missing)
     } else {
         (None, upload.offset_, Vec::new())

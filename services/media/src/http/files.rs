@@ -28,7 +28,11 @@ pub fn url(path: &str) -> String {
     responses((status = 200, description = "the file"), (status = 206, description = "the requested range"),
               (status = 302, description = "a presigned URL of the file (S3 storage)"),
               (status = 304, description = "not modified"), (status = 416, body = platform::error::ErrorBody)))]
-pub async fn get_file(state: web::Data<AppState>, request: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_file(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     serve(&state, &request, &path).await
 }
 
@@ -36,7 +40,11 @@ pub async fn get_file(state: web::Data<AppState>, request: HttpRequest, path: we
 #[utoipa::path(head, path = "/api/v2/media/files/{path}", tag = "files",
     params(("path" = String, Path)),
     responses((status = 200, description = "the file's headers"), (status = 302, description = "a presigned URL")))]
-pub async fn head_file(state: web::Data<AppState>, request: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn head_file(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     serve(&state, &request, &path).await
 }
 
@@ -53,7 +61,11 @@ async fn serve(state: &AppState, request: &HttpRequest, raw: &str) -> Result<Htt
     let path = object_path(raw)?;
     if let Some(signer) = &state.storage.signer {
         let ttl = Duration::from_secs(state.settings.presign_ttl_secs);
-        let method = if request.method() == Method::HEAD { object_store::signer::Method::HEAD } else { object_store::signer::Method::GET };
+        let method = if request.method() == Method::HEAD {
+            object_store::signer::Method::HEAD
+        } else {
+            object_store::signer::Method::GET
+        };
         let url = signer.signed_url(method, &path, ttl).await.map_err(ApiError::internal)?;
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, url.to_string()))
@@ -65,7 +77,10 @@ async fn serve(state: &AppState, request: &HttpRequest, raw: &str) -> Result<Htt
         Err(object_store::Error::NotFound { .. }) => return Err(ApiError::not_found("no such file")),
         Err(error) => return Err(ApiError::internal(error)),
     };
-    let etag = format!("\"{}\"", meta.e_tag.clone().unwrap_or_else(|| format!("{:x}-{:x}", meta.size, meta.last_modified.timestamp())));
+    let etag = format!(
+        "\"{}\"",
+        meta.e_tag.clone().unwrap_or_else(|| format!("{:x}-{:x}", meta.size, meta.last_modified.timestamp()))
+    );
     let modified: SystemTime = meta.last_modified.into();
     let mut response = HttpResponse::build(StatusCode::OK);
     response
@@ -103,7 +118,8 @@ async fn serve(state: &AppState, request: &HttpRequest, raw: &str) -> Result<Htt
     };
     response.status(status).no_chunking(end - start);
     if status == StatusCode::PARTIAL_CONTENT {
-        response.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)));
+        response
+            .insert_header((header::CONTENT_RANGE, format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)));
     }
     if start == end {
         return Ok(response.finish());

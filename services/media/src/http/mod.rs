@@ -34,13 +34,13 @@ pub async fn openapi_json() -> HttpResponse {
 pub fn multipart_error(error: actix_multipart::MultipartError) -> platform::ApiError {
     use actix_multipart::MultipartError;
     match error {
-        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
-            platform::ApiError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the body must be multipart/form-data",
-            )
-        }
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => platform::ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be multipart/form-data",
+        ),
         other => platform::ApiError::bad_request("invalid_multipart", other.to_string()),
     }
 }
@@ -51,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(&files, web::get().to(files::get_file)).route(&files, web::head().to(files::head_file));
     // tus clients are often given the creation URL with a trailing slash.
     let tus_root = format!("{}/", tus::TUS_PATH);
-    cfg.route(&tus_root, web::post().to(tus::create)).route(&tus_root, web::method(actix_web::http::Method::OPTIONS).to(tus::options));
+    cfg.route(&tus_root, web::post().to(tus::create))
+        .route(&tus_root, web::method(actix_web::http::Method::OPTIONS).to(tus::options));
     ApiDoc::routes(cfg);
 }

@@ -2,6 +2,7 @@
 
 use crate::social::{self, Comment, LikeState};
 use crate::state::AppState;
+use crate::storage::Scratch;
 use crate::stories::{self, NewStory, StoryView};
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
@@ -47,7 +48,11 @@ pub async fn comment(
 /// A video's comments, newest first.
 #[utoipa::path(get, path = "/api/v2/videos/{id}/comments", tag = "videos", params(("id" = i64, Path), PageQuery),
     responses((status = 200, body = Page<Comment>)))]
-pub async fn comments(state: web::Data<AppState>, id: web::Path<i64>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn comments(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page = query.parse()?;
     Ok(HttpResponse::Ok().json(social::comments(&state, *id, &page).await?))
 }
@@ -55,7 +60,11 @@ pub async fn comments(state: web::Data<AppState>, id: web::Path<i64>, query: web
 /// Deletes the caller's video (its files go after the deletion commits).
 #[utoipa::path(delete, path = "/api/v2/videos/{id}", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204)))]
-pub async fn delete_video(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_video(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     social::delete_video(&state, user.id, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -79,7 +88,11 @@ pub struct StoryForm {
 #[utoipa::path(post, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])),
     request_body(content = StoryForm, content_type = "multipart/form-data"),
     responses((status = 201, body = StoryView), (status = 415, body = platform::error::ErrorBody)))]
-pub async fn create_story(state: web::Data<AppState>, user: AuthUser, mut form: Multipart) -> Result<HttpResponse, ApiError> {
+pub async fn create_story(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
     let mut story = NewStory::default();
     let scratch = Scratch(state.storage.scratch());
     let mut has_media = false;
@@ -94,7 +107,11 @@ pub async fn create_story(state: web::Data<AppState>, user: AuthUser, mut form: 
                 let chunk = chunk.map_err(super::multipart_error)?;
                 written += chunk.len() as u64;
                 if written > stories::MAX_STORY_BYTES {
-                    return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "a story is at most 50 MB"));
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "a story is at most 50 MB",
+                    ));
                 }
                 out.write_all(&chunk).await.map_err(ApiError::internal)?;
             }
@@ -118,7 +135,9 @@ pub async fn create_story(state: web::Data<AppState>, user: AuthUser, mut form: 
             "background_color" => story.background_color = optional(),
             "music" => story.music = optional(),
             "location" => story.location = optional(),
-            "hashtags" => story.hashtags = problems.check("hashtags", crate::domain::video::hashtags(&value)).unwrap_or_default(),
+            "hashtags" => {
+                story.hashtags = problems.check("hashtags", crate::domain::video::hashtags(&value)).unwrap_or_default()
+            }
             "is_pinned" => story.is_pinned = matches!(value.as_str(), "true" | "1" | "on"),
             _ => {}
         }
@@ -143,15 +162,10 @@ pub async fn stories(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
 
 /// A story.
 #[utoipa::path(get, path = "/api/v2/stories/{id}", tag = "stories", params(("id" = i64, Path)), responses((status = 200, body = StoryView)))]
-pub async fn story(state: web::Data<AppState>, user: Option<AuthUser>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn story(
+    state: web::Data<AppState>,
+    user: Option<AuthUser>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(stories::find(&state, user.map(|u| u.id), *id).await?))
-}
-
-/// A staged file removed when the request ends.
-struct Scratch(std::path::PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }

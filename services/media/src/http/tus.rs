@@ -53,9 +53,11 @@ pub async fn create(
     let headers = request.headers();
     resumable_version(headers)?;
     let max = state.settings.max_upload_bytes as i64;
-    let concat = header(headers, "Upload-Concat").map(|h| tus::parse_concat(h)).transpose().map_err(invalid("Upload-Concat"))?;
+    let concat =
+        header(headers, "Upload-Concat").map(|h| tus::parse_concat(h)).transpose().map_err(invalid("Upload-Concat"))?;
     let metadata_header = header(headers, "Upload-Metadata").map(str::to_owned);
-    let metadata = metadata_header.as_deref().map(tus::parse_metadata).transpose().map_err(invalid("Upload-Metadata"))?;
+    let metadata =
+        metadata_header.as_deref().map(tus::parse_metadata).transpose().map_err(invalid("Upload-Metadata"))?;
     let mut raw = RawFields::default();
     let mut file_name = None;
     for (key, value) in metadata.into_iter().flatten() {
@@ -76,7 +78,10 @@ pub async fn create(
             let found = uploads::find_many_own(&mut conn, parts, user.id).await?;
             let mut total = 0i64;
             for part in parts {
-                let upload = found.iter().find(|u| u.id == *part).ok_or_else(|| ApiError::not_found(format!("no such upload {part}")))?;
+                let upload = found
+                    .iter()
+                    .find(|u| u.id == *part)
+                    .ok_or_else(|| ApiError::not_found(format!("no such upload {part}")))?;
                 if upload.concat.as_deref() != Some("partial") {
                     return Err(ApiError::bad_request("not_partial", format!("upload {part} is not a partial upload")));
                 }
@@ -146,7 +151,12 @@ pub async fn create(
 /// `Upload-Metadata`, `Upload-Concat`, `Upload-Expires`.
 #[utoipa::path(head, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, description = "the upload's offset and length"), (status = 410, description = "rejected or expired")))]
-pub async fn head(state: web::Data<AppState>, user: AuthUser, request: HttpRequest, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn head(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    request: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     resumable_version(request.headers())?;
     let mut conn = state.db.get().await?;
     let upload = live_upload(&mut conn, *id, user.id).await?;
@@ -224,7 +234,12 @@ pub async fn patch(
 /// Terminates an unfinished upload: its bytes are deleted.
 #[utoipa::path(delete, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), (status = 409, body = platform::error::ErrorBody)))]
-pub async fn delete(state: web::Data<AppState>, user: AuthUser, request: HttpRequest, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    request: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     resumable_version(request.headers())?;
     let mut conn = state.db.get().await?;
     let upload = own_upload(&mut conn, *id, user.id).await?;
@@ -234,19 +249,28 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, request: HttpReq
 
 /// Writes the request's body at the upload's offset and moves the offset; the upload becomes a
 /// video when its last byte arrives. Answers the new offset.
-async fn append(state: &AppState, upload: &Upload, request: &HttpRequest, mut body: web::Payload) -> Result<i64, ApiError> {
+async fn append(
+    state: &AppState,
+    upload: &Upload,
+    request: &HttpRequest,
+    mut body: web::Payload,
+) -> Result<i64, ApiError> {
     let headers = request.headers();
     let claimed: i64 = match header(headers, "Upload-Offset") {
-        Some(value) => value.parse().map_err(|_| ApiError::bad_request("invalid_header", "Upload-Offset must be a number"))?,
+        Some(value) => {
+            value.parse().map_err(|_| ApiError::bad_request("invalid_header", "Upload-Offset must be a number"))?
+        }
         None if request.method() == actix_web::http::Method::POST => 0,
         None => return Err(ApiError::bad_request("invalid_header", "Upload-Offset is required")),
     };
-    let checksum = header(headers, "Upload-Checksum").map(tus::parse_checksum).transpose().map_err(|problem| {
-        ApiError::bad_request("invalid_checksum", problem)
-    })?;
+    let checksum = header(headers, "Upload-Checksum")
+        .map(tus::parse_checksum)
+        .transpose()
+        .map_err(|problem| ApiError::bad_request("invalid_checksum", problem))?;
     let mut length = upload.length;
     if let Some(value) = header(headers, "Upload-Length") {
-        let declared: i64 = value.parse().map_err(|_| ApiError::bad_request("invalid_header", "Upload-Length must be a number"))?;
+        let declared: i64 =
+            value.parse().map_err(|_| ApiError::bad_request("invalid_header", "Upload-Length must be a number"))?;
         match length {
             Some(known) if known != declared => {
                 return Err(ApiError::bad_request("length_fixed", "the upload's length is already set"));
@@ -305,7 +329,16 @@ async fn append(state: &AppState, upload: &Upload, request: &HttpRequest, mut bo
 
 async fn save_offset(state: &AppState, upload: &Upload, offset: i64, length: Option<i64>) -> Result<(), ApiError> {
     let mut conn = state.db.get().await?;
-    if !uploads::advance(&mut conn, upload.id, upload.offset_, offset, length.or(upload.length), resumable::expiry(state)).await? {
+    if !uploads::advance(
+        &mut conn,
+        upload.id,
+        upload.offset_,
+        offset,
+        length.or(upload.length),
+        resumable::expiry(state),
+    )
+    .await?
+    {
         return Err(ApiError::conflict("offset_mismatch", "the upload moved meanwhile"));
     }
     Ok(())
@@ -449,8 +482,12 @@ fn resumable_version(headers: &HeaderMap) -> Result<(), ApiError> {
     if header(headers, "Tus-Resumable") == Some(tus::VERSION) {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "unsupported_tus_version", "Tus-Resumable: 1.0.0 is required")
-            .with_details(serde_json::json!({ "tus_version": tus::VERSION })))
+        Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "unsupported_tus_version",
+            "Tus-Resumable: 1.0.0 is required",
+        )
+        .with_details(serde_json::json!({ "tus_version": tus::VERSION })))
     }
 }
 
@@ -458,11 +495,9 @@ fn resumable_version(headers: &HeaderMap) -> Result<(), ApiError> {
 fn declared_length(headers: &HeaderMap, max: i64) -> Result<Option<i64>, ApiError> {
     match (header(headers, "Upload-Length"), header(headers, "Upload-Defer-Length")) {
         (Some(value), None) => {
-            let length: i64 = value
-                .parse()
-                .ok()
-                .filter(|l| *l >= 0)
-                .ok_or_else(|| ApiError::bad_request("invalid_header", "Upload-Length must be a non-negative number"))?;
+            let length: i64 = value.parse().ok().filter(|l| *l >= 0).ok_or_else(|| {
+                ApiError::bad_request("invalid_header", "Upload-Length must be a non-negative number")
+            })?;
             if length > max {
                 return Err(ingest::too_large(max as u64));
             }

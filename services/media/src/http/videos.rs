@@ -5,13 +5,14 @@ use crate::domain::container::sniff_image;
 use crate::domain::video::{RawFields, VideoFields};
 use crate::ingest::{self, Cover};
 use crate::state::{ActiveUpload, AppState};
+use crate::storage::Scratch;
 use crate::store::videos;
 use actix_multipart::{Field, Multipart};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use platform::error::FieldProblems;
 use platform::{ApiError, AuthUser};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::io::AsyncWriteExt;
 
 /// A custom cover may be at most this large.
@@ -131,7 +132,11 @@ pub async fn details(
     let video = videos::find(&mut conn, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("no such video"))?;
     let own = user.as_ref().is_some_and(|u| u.id == video.user_id);
     if video.status() != crate::domain::video::VideoStatus::Ready {
-        return if own { Ok(HttpResponse::Ok().json(VideoView::of(&video))) } else { Err(ApiError::not_found("no such video")) };
+        return if own {
+            Ok(HttpResponse::Ok().json(VideoView::of(&video)))
+        } else {
+            Err(ApiError::not_found("no such video"))
+        };
     }
     let viewer = match (&user, request.headers().get("X-Client-Id").and_then(|v| v.to_str().ok())) {
         (Some(user), _) => format!("u{}", user.id),
@@ -142,16 +147,6 @@ pub async fn details(
         tracing::warn!(%error, video_id = video.id, "a view was not counted");
     }
     Ok(HttpResponse::Ok().json(VideoView::of(&video)))
-}
-
-/// A staged file of this request, removed when the request ends however it ends (a client that
-/// disconnects drops the handler); a file moved into storage is already gone.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 enum Saved {

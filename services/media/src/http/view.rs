@@ -68,11 +68,8 @@ impl VideoView {
             [small, medium, large] => Some(Thumbnails { small: url(small), medium: url(medium), large: url(large) }),
             _ => None,
         };
-        let thumbnail_url = video
-            .cover_path
-            .as_deref()
-            .map(url)
-            .or_else(|| thumbnails.as_ref().map(|t| t.medium.clone()));
+        let thumbnail_url =
+            video.cover_path.as_deref().map(url).or_else(|| thumbnails.as_ref().map(|t| t.medium.clone()));
         Self {
             id: video.id,
             user_id: video.user_id,

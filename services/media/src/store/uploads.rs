@@ -107,7 +107,11 @@ pub async fn record_chunk(
     expires_at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let inserted = diesel::insert_into(upload_chunks::table)
-        .values((upload_chunks::upload_id.eq(id), upload_chunks::chunk_index.eq(index), upload_chunks::size_bytes.eq(size)))
+        .values((
+            upload_chunks::upload_id.eq(id),
+            upload_chunks::chunk_index.eq(index),
+            upload_chunks::size_bytes.eq(size),
+        ))
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;

@@ -184,9 +184,5 @@ pub async fn touch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
 }
 
 pub async fn count_by_status(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
-    videos::table
-        .group_by(videos::status)
-        .select((videos::status, diesel::dsl::count_star()))
-        .load(conn)
-        .await
+    videos::table.group_by(videos::status).select((videos::status, diesel::dsl::count_star())).load(conn).await
 }

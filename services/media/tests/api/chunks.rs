@@ -7,7 +7,15 @@ use std::time::Duration;
 
 const MB: usize = 1024 * 1024;
 
-async fn send_chunk(world: &World, user: &User, upload: &str, index: i64, total: i64, size: usize, bytes: &[u8]) -> (u16, Value) {
+async fn send_chunk(
+    world: &World,
+    user: &User,
+    upload: &str,
+    index: i64,
+    total: i64,
+    size: usize,
+    bytes: &[u8],
+) -> (u16, Value) {
     let form = reqwest::multipart::Form::new()
         .text("chunk_index", index.to_string())
         .text("total_chunks", total.to_string())
@@ -28,7 +36,8 @@ async fn chunks_in_any_order_and_resent_become_one_video() {
     let size = bytes.len();
     let total = size.div_ceil(MB) as i64;
     assert!(total >= 2, "the test video has {size} bytes");
-    let start = json!({ "file_name": "шкаф.mp4", "file_size": size, "total_chunks": total, "title": "Кухня", "price": 99000 });
+    let start =
+        json!({ "file_name": "шкаф.mp4", "file_size": size, "total_chunks": total, "title": "Кухня", "price": 99000 });
     let (status, upload) = world.api.post_as("/api/v2/uploads", &master.token, start).await;
     assert_eq!(status, 201, "{upload}");
     assert_eq!((upload["chunk_size"].as_u64(), upload["total_chunks"].as_i64()), (Some(MB as u64), Some(total)));

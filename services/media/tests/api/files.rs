@@ -38,7 +38,10 @@ async fn originals_are_served_with_ranges_and_revalidation() {
     assert_eq!(client.get(&url).header("If-None-Match", &etag).send().await.unwrap().status(), 304);
     assert_eq!(client.get(&url).header("If-Modified-Since", &modified).send().await.unwrap().status(), 304);
     let head = client.head(&url).send().await.unwrap();
-    assert_eq!((head.status().as_u16(), head.headers()["content-length"].to_str().unwrap()), (200, bytes.len().to_string().as_str()));
+    assert_eq!(
+        (head.status().as_u16(), head.headers()["content-length"].to_str().unwrap()),
+        (200, bytes.len().to_string().as_str())
+    );
 
     let missing = client.get(world.api.url("/api/v2/media/files/videos/999999/original.mp4")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
@@ -52,14 +55,18 @@ async fn the_api_is_documented_without_dangling_references() {
     let (status, document) = world.api.get_public("/api/v2/media/openapi.json").await;
     assert_eq!(status, 200);
     assert_eq!(platform::http::openapi::unresolved_references(&document), Vec::<String>::new());
-    for path in ["/api/v2/videos/upload", "/api/v2/uploads/{id}/chunks", "/api/v2/media/tus/{id}", "/api/v2/media/files/{path}"] {
+    for path in
+        ["/api/v2/videos/upload", "/api/v2/uploads/{id}/chunks", "/api/v2/media/tus/{id}", "/api/v2/media/files/{path}"]
+    {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     let response = world.api.client.put(world.api.url("/api/v2/videos/upload")).send().await.unwrap();
     assert_eq!(response.status(), 405);
 
     let metrics = world.api.client.get(world.api.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    for name in ["media_upload_bytes_total", "media_active_uploads", "media_job_queue_depth", "media_job_duration_seconds"] {
+    for name in
+        ["media_upload_bytes_total", "media_active_uploads", "media_job_queue_depth", "media_job_duration_seconds"]
+    {
         assert!(metrics.contains(name), "{name} in /metrics");
     }
 }

@@ -73,16 +73,28 @@ impl World {
         PathBuf::from(&self.config.platform.storage.path)
     }
 
-    /// Files left in the staging directory (nothing, after an upload ends either way).
+    /// Uploads' files left in the staging directory (nothing, after an upload ends either
+    /// way); the worker's scratch folders (`*.work`) are not uploads.
     pub fn staged_files(&self) -> Vec<String> {
         std::fs::read_dir(self.staging())
-            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| !name.ends_with(".work"))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    /// Videos stored (their folders under `videos/`).
+    /// Files stored under `videos/`.
     pub fn stored_videos(&self) -> usize {
-        std::fs::read_dir(self.storage().join("videos")).map(|entries| entries.count()).unwrap_or(0)
+        fn files(dir: &Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { files(&e.path()) } else { 1 }).sum())
+                .unwrap_or(0)
+        }
+        files(&self.storage().join("videos"))
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -93,7 +105,8 @@ impl World {
         }
         use diesel_async::RunQueryDsl;
         let mut conn = self.schema.connect().await;
-        let count: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
+        let count: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
         count.n
     }
 
@@ -115,8 +128,10 @@ impl World {
         for (key, value) in fields {
             form = form.text(key.to_string(), value.to_string());
         }
-        form = form.part("video", reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("video/mp4").unwrap());
-        let request = self.api.client.post(self.api.url("/api/v2/videos/upload")).bearer_auth(&user.token).multipart(form);
+        form =
+            form.part("video", reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("video/mp4").unwrap());
+        let request =
+            self.api.client.post(self.api.url("/api/v2/videos/upload")).bearer_auth(&user.token).multipart(form);
         self.api.send(request).await
     }
 
@@ -175,7 +190,12 @@ pub fn make_video(dir: &Path, spec: VideoSpec) -> PathBuf {
     }
     command.args(["-f", "lavfi", "-i", &format!("testsrc=size={size}:rate=25:duration={}", spec.seconds)]);
     if spec.audio {
-        command.args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={}", spec.seconds + u32::from(spec.black_start))]);
+        command.args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=440:duration={}", spec.seconds + u32::from(spec.black_start)),
+        ]);
     }
     let audio_input = if spec.black_start { 2 } else { 1 };
     if spec.black_start {
@@ -190,7 +210,18 @@ pub fn make_video(dir: &Path, spec: VideoSpec) -> PathBuf {
     }
     match spec.container {
         "webm" => command.args(["-c:v", "libvpx", "-b:v", "300k", "-c:a", "libvorbis"]),
-        _ => command.args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"]),
+        _ => command.args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ]),
     };
     command.arg(&file);
     let status = command.status().expect("ffmpeg runs");

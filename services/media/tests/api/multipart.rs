@@ -134,14 +134,18 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
 
     let (status, body) = world.upload(&master, &whole, &[("title", " "), ("price", "-1")]).await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"), "{body}");
-    assert!(body["error"]["details"]["fields"]["title"].is_string() && body["error"]["details"]["fields"]["price"].is_string());
+    assert!(
+        body["error"]["details"]["fields"]["title"].is_string()
+            && body["error"]["details"]["fields"]["price"].is_string()
+    );
 
     // Over the limit, with the length declared: refused before a byte is read.
     let big = vec![0u8; 4 * 1024 * 1024];
     let form = reqwest::multipart::Form::new()
         .text("title", "Большой")
         .part("video", reqwest::multipart::Part::bytes(big.clone()).file_name("big.mp4"));
-    let request = world.api.client.post(world.api.url("/api/v2/videos/upload")).bearer_auth(&master.token).multipart(form);
+    let request =
+        world.api.client.post(world.api.url("/api/v2/videos/upload")).bearer_auth(&master.token).multipart(form);
     let (status, body) = world.api.send(request).await;
     assert_eq!((status, error_code(&body)), (413, "payload_too_large"), "{body}");
 
@@ -162,7 +166,8 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     let (status, body) = world.api.send(request).await;
     assert_eq!((status, error_code(&body)), (415, "unsupported_media_type"), "{body}");
 
-    let anonymous = world.api.client.post(world.api.url("/api/v2/videos/upload")).multipart(reqwest::multipart::Form::new());
+    let anonymous =
+        world.api.client.post(world.api.url("/api/v2/videos/upload")).multipart(reqwest::multipart::Form::new());
     assert_eq!(world.api.send(anonymous).await.0, 401);
 
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -187,11 +192,12 @@ async fn a_video_ffmpeg_cannot_decode_fails_with_the_reason() {
     let video = world.processed(&master, body["id"].as_i64().unwrap()).await;
     assert_eq!(video["status"], "failed", "{video}");
     assert!(video["failure_reason"].as_str().unwrap().contains("ffmpeg"), "{video}");
-    let failed = testkit::events::find(&world.config.platform.kafka, contracts::topics::MEDIA_VIDEOS, |e| match &e.payload {
-        Some(Payload::VideoFailed(f)) if f.video_id == video["id"].as_i64().unwrap() => Some(f.clone()),
-        _ => None,
-    })
-    .await;
+    let failed =
+        testkit::events::find(&world.config.platform.kafka, contracts::topics::MEDIA_VIDEOS, |e| match &e.payload {
+            Some(Payload::VideoFailed(f)) if f.video_id == video["id"].as_i64().unwrap() => Some(f.clone()),
+            _ => None,
+        })
+        .await;
     assert_eq!(failed.reason, video["failure_reason"].as_str().unwrap());
 }
 

@@ -32,7 +32,11 @@ async fn on_s3_a_video_is_stored_processed_and_served_by_presigned_urls() {
     assert_eq!(video["status"], "ready", "{video}");
 
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    for url in [video["video_url"].as_str().unwrap(), video["hls_url"].as_str().unwrap(), video["thumbnails"]["small"].as_str().unwrap()] {
+    for url in [
+        video["video_url"].as_str().unwrap(),
+        video["hls_url"].as_str().unwrap(),
+        video["thumbnails"]["small"].as_str().unwrap(),
+    ] {
         let answer = no_redirects.get(world.api.url(url)).send().await.unwrap();
         assert_eq!(answer.status(), 302, "{url}");
         let location = answer.headers()["location"].to_str().unwrap().to_owned();

@@ -10,7 +10,14 @@ use tokio::io::AsyncWriteExt;
 const TUS: &str = "/api/v2/media/tus";
 
 /// Runs tuspy; answers the upload's URL.
-fn tuspy(world: &World, user: &User, file: &Path, chunk_size: usize, metadata: serde_json::Value, extra: &[&str]) -> String {
+fn tuspy(
+    world: &World,
+    user: &User,
+    file: &Path,
+    chunk_size: usize,
+    metadata: serde_json::Value,
+    extra: &[&str],
+) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/tus_client.py");
     let output = std::process::Command::new("python3")
         .arg(script)
@@ -53,7 +60,14 @@ async fn create(world: &World, user: &User, headers: &[(&str, String)]) -> (u16,
     (status, location)
 }
 
-async fn patch(world: &World, user: &User, location: &str, offset: usize, bytes: &[u8], headers: &[(&str, String)]) -> reqwest::Response {
+async fn patch(
+    world: &World,
+    user: &User,
+    location: &str,
+    offset: usize,
+    bytes: &[u8],
+    headers: &[(&str, String)],
+) -> reqwest::Response {
     let mut request = tus(world.api.client.patch(world.api.url(location)), user)
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", offset.to_string())
@@ -92,8 +106,12 @@ async fn a_connection_cut_mid_patch_resumes_with_tuspy() {
     let file = world.video(VideoSpec { width: 1280, height: 720, seconds: 4, ..Default::default() });
     let bytes = std::fs::read(&file).unwrap();
     let length = bytes.len();
-    let (status, location) =
-        create(&world, &master, &[("Upload-Length", length.to_string()), ("Upload-Metadata", metadata(&[("title", "Обрыв")]))]).await;
+    let (status, location) = create(
+        &world,
+        &master,
+        &[("Upload-Length", length.to_string()), ("Upload-Metadata", metadata(&[("title", "Обрыв")]))],
+    )
+    .await;
     assert_eq!(status, 201);
 
     // A PATCH that announces every byte, sends half and hangs up.
@@ -134,7 +152,15 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     let options = client.request(reqwest::Method::OPTIONS, world.api.url(TUS)).send().await.unwrap();
     assert_eq!(options.status(), 204);
     let extensions = options.headers()["tus-extension"].to_str().unwrap();
-    for extension in ["creation", "creation-with-upload", "creation-defer-length", "expiration", "checksum", "termination", "concatenation"] {
+    for extension in [
+        "creation",
+        "creation-with-upload",
+        "creation-defer-length",
+        "expiration",
+        "checksum",
+        "termination",
+        "concatenation",
+    ] {
         assert!(extensions.split(',').any(|e| e == extension), "{extensions}");
     }
     assert_eq!(options.headers()["tus-checksum-algorithm"], "sha1,sha256");
@@ -145,14 +171,17 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     let with_title = ("Upload-Metadata", metadata(&[("title", "Шкаф"), ("filename", "a.mp4")]));
 
     // Without Tus-Resumable: 412.
-    let response = client.post(world.api.url(TUS)).bearer_auth(&master.token).header("Upload-Length", "10").send().await.unwrap();
+    let response =
+        client.post(world.api.url(TUS)).bearer_auth(&master.token).header("Upload-Length", "10").send().await.unwrap();
     assert_eq!(response.status(), 412);
     // Too long: 413; neither length: 400; bad metadata: 400.
-    let (status, _) = create(&world, &master, &[("Upload-Length", (300 * 1024 * 1024 + 1).to_string()), with_title.clone()]).await;
+    let (status, _) =
+        create(&world, &master, &[("Upload-Length", (300 * 1024 * 1024 + 1).to_string()), with_title.clone()]).await;
     assert_eq!(status, 413);
     let (status, _) = create(&world, &master, &[with_title.clone()]).await;
     assert_eq!(status, 400);
-    let (status, _) = create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", "title ***".into())]).await;
+    let (status, _) =
+        create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", "title ***".into())]).await;
     assert_eq!(status, 400);
     let (status, _) = create(&world, &master, &[("Upload-Length", "10".into())]).await;
     assert_eq!(status, 400, "a video needs a title");
@@ -177,14 +206,19 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     assert_eq!((error_code(&body), body["error"]["details"]["offset"].as_i64()), ("offset_mismatch", Some(1000)));
 
     let wrong = STANDARD.encode(sha1::Sha1::digest(b"something else"));
-    let response = patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", format!("sha1 {wrong}"))]).await;
+    let response =
+        patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", format!("sha1 {wrong}"))])
+            .await;
     assert_eq!(response.status().as_u16(), 460);
     assert_eq!(offset_of(&head(&world, &master, &location).await), 1000, "the chunk was discarded");
-    let response = patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", "md5 AAAA".into())]).await;
+    let response =
+        patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", "md5 AAAA".into())]).await;
     assert_eq!(response.status(), 400);
 
     let right = STANDARD.encode(sha2::Sha256::digest(&bytes[1000..5000]));
-    let response = patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", format!("sha256 {right}"))]).await;
+    let response =
+        patch(&world, &master, &location, 1000, &bytes[1000..5000], &[("Upload-Checksum", format!("sha256 {right}"))])
+            .await;
     assert_eq!(response.status(), 204);
     assert_eq!(offset_of(&response), 5000);
     let response = tus(client.patch(world.api.url(&location)), &master)
@@ -213,7 +247,8 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     assert_eq!(response.headers()["upload-defer-length"], "1");
     let half = bytes.len() / 2;
     assert_eq!(patch(&world, &master, &location, 0, &bytes[..half], &[]).await.status(), 204);
-    let response = patch(&world, &master, &location, half, &bytes[half..], &[("Upload-Length", bytes.len().to_string())]).await;
+    let response =
+        patch(&world, &master, &location, half, &bytes[half..], &[("Upload-Length", bytes.len().to_string())]).await;
     assert_eq!(response.status(), 204);
     let video_id: i64 = response.headers()["video-id"].to_str().unwrap().parse().unwrap();
     assert_eq!(world.processed(&master, video_id).await["status"], "ready");
@@ -238,7 +273,8 @@ async fn partial_uploads_sent_in_parallel_are_concatenated_into_a_video() {
     let mut parts = Vec::new();
     for piece in [&bytes[..middle], &bytes[middle..]] {
         let (status, location) =
-            create(&world, &master, &[("Upload-Length", piece.len().to_string()), ("Upload-Concat", "partial".into())]).await;
+            create(&world, &master, &[("Upload-Length", piece.len().to_string()), ("Upload-Concat", "partial".into())])
+                .await;
         assert_eq!(status, 201);
         parts.push((location, piece.to_vec()));
     }
@@ -249,12 +285,16 @@ async fn partial_uploads_sent_in_parallel_are_concatenated_into_a_video() {
     let urls: Vec<String> = parts.iter().map(|(l, _)| l.clone()).collect();
     let missing = format!("final;{} /api/v2/media/tus/00000000-0000-0000-0000-000000000000", urls[0]);
     let (status, _) =
-        create(&world, &master, &[("Upload-Concat", missing), ("Upload-Metadata", metadata(&[("title", "Склеено")]))]).await;
+        create(&world, &master, &[("Upload-Concat", missing), ("Upload-Metadata", metadata(&[("title", "Склеено")]))])
+            .await;
     assert_eq!(status, 404, "a part that does not exist");
     let (status, location) = create(
         &world,
         &master,
-        &[("Upload-Concat", format!("final;{}", urls.join(" "))), ("Upload-Metadata", metadata(&[("title", "Склеено")]))],
+        &[
+            ("Upload-Concat", format!("final;{}", urls.join(" "))),
+            ("Upload-Metadata", metadata(&[("title", "Склеено")])),
+        ],
     )
     .await;
     assert_eq!(status, 201);

@@ -42,7 +42,8 @@ async fn a_job_whose_worker_died_is_redone_once() {
     assert_eq!(video["status"], "ready", "{video}");
     assert_eq!(video["renditions"], serde_json::json!(["360p", "480p"]));
     let hls = world.storage().join(format!("videos/{id}/hls"));
-    let mut names: Vec<String> = std::fs::read_dir(&hls).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&hls).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, ["360p", "480p", "master.m3u8"], "one set of renditions");
     assert_eq!(world.count("videos WHERE attempts = 2").await, 1);

@@ -23,7 +23,7 @@ pub struct TranscodeError(pub String);
 /// `large.jpg`): a frame chosen by ffmpeg's `thumbnail` filter (the most representative of a
 /// batch, so not a black fade-in) from a quarter into the video, letterboxed to each size.
 pub fn thumbnail_args(input: &Path, dir: &Path, duration_secs: f64) -> Vec<String> {
-    let start = (duration_secs * 0.25).min(5.0).max(0.0);
+    let start = (duration_secs * 0.25).clamp(0.0, 5.0);
     let mut graph = format!("[0:v]thumbnail=30,split={}", THUMBNAILS.len());
     for (i, _) in THUMBNAILS.iter().enumerate() {
         graph.push_str(&format!("[t{i}]"));

@@ -190,15 +190,11 @@ pub async fn chunk(
             "chunk_index" => {
                 index = problems.check("chunk_index", value().parse().map_err(|_| "must be an integer".to_owned()))
             }
-            "total_chunks" => {
-                if value() != total.to_string() {
-                    problems.add("total_chunks", format!("this upload has {total} chunks"));
-                }
+            "total_chunks" if value() != total.to_string() => {
+                problems.add("total_chunks", format!("this upload has {total} chunks"));
             }
-            "file_size" => {
-                if value() != file_size.to_string() {
-                    problems.add("file_size", format!("this upload's file has {file_size} bytes"));
-                }
+            "file_size" if value() != file_size.to_string() => {
+                problems.add("file_size", format!("this upload's file has {file_size} bytes"));
             }
             _ => {} // file_name and anything else: informative only
         }

@@ -95,8 +95,8 @@ async fn serve(state: &AppState, request: &HttpRequest, raw: &str) -> Result<Htt
     let range = match request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(header_value) => match byte_range(header_value, meta.size) {
-            Ok(range) => Some(range),
-            Err(()) => {
+            Some(range) => Some(range),
+            None => {
                 use actix_web::ResponseError;
                 let mut answer = ApiError::new(
                     StatusCode::RANGE_NOT_SATISFIABLE,
@@ -156,28 +156,28 @@ fn not_modified(request: &HttpRequest, etag: &str, modified: SystemTime) -> bool
 }
 
 /// One range of `Range: bytes=...` as `start..end` (end exclusive), within `size`.
-pub fn byte_range(header_value: &str, size: u64) -> Result<(u64, u64), ()> {
-    let spec = header_value.trim().strip_prefix("bytes=").ok_or(())?;
+pub fn byte_range(header_value: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = header_value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
-        return Err(()); // one range only
+        return None; // one range only
     }
-    let (first, last) = spec.split_once('-').ok_or(())?;
+    let (first, last) = spec.split_once('-')?;
     let (first, last) = (first.trim(), last.trim());
     let (start, end) = if first.is_empty() {
-        let suffix: u64 = last.parse().map_err(|_| ())?;
+        let suffix: u64 = last.parse().ok()?;
         if suffix == 0 {
-            return Err(());
+            return None;
         }
         (size.saturating_sub(suffix), size)
     } else {
-        let start: u64 = first.parse().map_err(|_| ())?;
-        let end = if last.is_empty() { size } else { last.parse::<u64>().map_err(|_| ())?.saturating_add(1).min(size) };
+        let start: u64 = first.parse().ok()?;
+        let end = if last.is_empty() { size } else { last.parse::<u64>().ok()?.saturating_add(1).min(size) };
         (start, end)
     };
     if start >= size || start >= end {
-        return Err(());
+        return None;
     }
-    Ok((start, end))
+    Some((start, end))
 }
 
 #[cfg(test)]
@@ -186,13 +186,13 @@ mod tests {
 
     #[test]
     fn ranges_are_read_as_rfc_9110_says() {
-        assert_eq!(byte_range("bytes=0-99", 1000), Ok((0, 100)));
-        assert_eq!(byte_range("bytes=900-", 1000), Ok((900, 1000)));
-        assert_eq!(byte_range("bytes=-100", 1000), Ok((900, 1000)));
-        assert_eq!(byte_range("bytes=990-2000", 1000), Ok((990, 1000)));
-        assert!(byte_range("bytes=1000-", 1000).is_err());
-        assert!(byte_range("bytes=0-1,5-6", 1000).is_err());
-        assert!(byte_range("items=0-1", 1000).is_err());
+        assert_eq!(byte_range("bytes=0-99", 1000), Some((0, 100)));
+        assert_eq!(byte_range("bytes=900-", 1000), Some((900, 1000)));
+        assert_eq!(byte_range("bytes=-100", 1000), Some((900, 1000)));
+        assert_eq!(byte_range("bytes=990-2000", 1000), Some((990, 1000)));
+        assert!(byte_range("bytes=1000-", 1000).is_none());
+        assert!(byte_range("bytes=0-1,5-6", 1000).is_none());
+        assert!(byte_range("items=0-1", 1000).is_none());
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub async fn create(
     resumable_version(headers)?;
     let max = state.settings.max_upload_bytes as i64;
     let concat =
-        header(headers, "Upload-Concat").map(|h| tus::parse_concat(h)).transpose().map_err(invalid("Upload-Concat"))?;
+        header(headers, "Upload-Concat").map(tus::parse_concat).transpose().map_err(invalid("Upload-Concat"))?;
     let metadata_header = header(headers, "Upload-Metadata").map(str::to_owned);
     let metadata =
         metadata_header.as_deref().map(tus::parse_metadata).transpose().map_err(invalid("Upload-Metadata"))?;

@@ -49,7 +49,7 @@ async fn likes_comments_views_and_deletion_of_a_ready_video() {
     let kafka = &world.config.platform.kafka;
     let topic = contracts::topics::MEDIA_VIDEOS;
     let liked = testkit::events::find(kafka, topic, |e| match &e.payload {
-        Some(Payload::VideoLiked(l)) if l.video_id == id => Some(l.clone()),
+        Some(Payload::VideoLiked(l)) if l.video_id == id => Some(*l),
         _ => None,
     })
     .await;

@@ -178,7 +178,7 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     let (status, _) =
         create(&world, &master, &[("Upload-Length", (300 * 1024 * 1024 + 1).to_string()), with_title.clone()]).await;
     assert_eq!(status, 413);
-    let (status, _) = create(&world, &master, &[with_title.clone()]).await;
+    let (status, _) = create(&world, &master, std::slice::from_ref(&with_title)).await;
     assert_eq!(status, 400);
     let (status, _) =
         create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", "title ***".into())]).await;

@@ -3,8 +3,8 @@
 use crate::config::{StorageBackend, StorageSettings};
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::signer::Signer;
 use object_store::local::LocalFileSystem;
+use object_store::signer::Signer;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 
@@ -33,7 +33,8 @@ pub fn local_root(settings: &StorageSettings) -> Option<std::path::PathBuf> {
 }
 
 fn s3(settings: &StorageSettings) -> anyhow::Result<AmazonS3> {
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);
+    let mut builder =
+        AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);
     if let Some(endpoint) = &settings.s3_endpoint {
         builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
     }

@@ -165,7 +165,8 @@ pub const NOTIFICATION: ServiceSpec = ServiceSpec {
     port: 8085,
     schema: Some("notification"),
     routes: &["/api/v2/notifications"],
-    public: &[public("GET", "/api/v2/notifications/openapi.json")],
+    // One-click unsubscribe (RFC 8058): mail clients post without a session; a signed token.
+    public: &[public("GET", "/api/v2/notifications/openapi.json"), public("POST", "/api/v2/notifications/unsubscribe")],
     uploads: &[],
     search: &[],
     openapi: Some("/api/v2/notifications/openapi.json"),

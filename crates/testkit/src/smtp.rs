@@ -1,5 +1,7 @@
 //! An SMTP sink: speaks enough SMTP for a mail client to deliver, and records each message.
+//! It can refuse a share of messages on purpose with a transient `451`, as busy servers do.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -15,6 +17,7 @@ pub struct ReceivedMail {
 pub struct SmtpSink {
     port: u16,
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    failing_per_mille: Arc<AtomicU32>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -23,13 +26,19 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
         let port = listener.local_addr().expect("smtp address").port();
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let store = mails.clone();
+        let failing_per_mille = Arc::new(AtomicU32::new(0));
+        let (store, failing) = (mails.clone(), failing_per_mille.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, store.clone()));
+                tokio::spawn(serve(stream, store.clone(), failing.clone()));
             }
         });
-        Self { port, mails, task }
+        Self { port, mails, failing_per_mille, task }
+    }
+
+    /// Refuses about `fraction` of the messages from now on with `451` (try again later).
+    pub fn fail_randomly(&self, fraction: f64) {
+        self.failing_per_mille.store((fraction.clamp(0.0, 1.0) * 1000.0).round() as u32, Ordering::Relaxed);
     }
 
     pub fn port(&self) -> u16 {
@@ -47,7 +56,11 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn serve(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+async fn serve(
+    stream: tokio::net::TcpStream,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    failing_per_mille: Arc<AtomicU32>,
+) -> std::io::Result<()> {
     let (reader, mut writer) = stream.into_split();
     let mut lines = BufReader::new(reader).lines();
     writer.write_all(b"220 sink ESMTP\r\n").await?;
@@ -73,8 +86,13 @@ async fn serve(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>
                 mail.data.push_str(data_line.strip_prefix('.').unwrap_or(&data_line));
                 mail.data.push('\n');
             }
-            mails.lock().expect("smtp lock").push(std::mem::take(&mut mail));
-            b"250 queued\r\n"
+            let received = std::mem::take(&mut mail);
+            if fastrand::u32(0..1000) < failing_per_mille.load(Ordering::Relaxed) {
+                b"451 4.3.0 try again later\r\n"
+            } else {
+                mails.lock().expect("smtp lock").push(received);
+                b"250 queued\r\n"
+            }
         } else if command == "QUIT" {
             writer.write_all(b"221 bye\r\n").await?;
             return Ok(());

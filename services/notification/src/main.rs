@@ -1,0 +1,3 @@
+fn main() -> anyhow::Result<()> {
+    platform::service::main(&notification::SERVICE)
+}

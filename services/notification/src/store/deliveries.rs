@@ -1,0 +1,279 @@
+//! Deliveries: claimed by the sender with a lease, finished with a logged attempt, retried,
+//! held for quiet hours, or parked as dead letters for admins.
+
+use super::schema::{deliveries, delivery_attempts};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use platform::pagination::{PageRequest, Start};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A delivery taken by the sender, with what it needs to send it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub notification_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = Text)]
+    pub channel: String,
+    #[diesel(sql_type = Bool)]
+    pub security: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub destination: Option<String>,
+    #[diesel(sql_type = SqlUuid)]
+    pub idempotency_key: uuid::Uuid,
+    /// This attempt's number.
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Jsonb)]
+    pub data: serde_json::Value,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    /// Whether auth has told us any address of this user yet.
+    #[diesel(sql_type = Bool)]
+    pub known_contact: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub email: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub phone: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub locale: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub time_zone: Option<String>,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    pub quiet_start: Option<i16>,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    pub quiet_end: Option<i16>,
+}
+
+/// Claims up to `limit` due deliveries (pending, held past their release, or sending with an
+/// expired lease) for `lease_secs`, counting the attempt. Rows locked by another sender are
+/// skipped; the lock is held only for this statement, never across a provider call.
+pub async fn claim(conn: &mut AsyncPgConnection, limit: i64, lease_secs: f64) -> QueryResult<Vec<Claimed>> {
+    diesel::sql_query(
+        "WITH due AS (
+             SELECT id FROM deliveries
+             WHERE status IN ('pending', 'sending', 'held') AND next_attempt_at <= now()
+             ORDER BY next_attempt_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED
+         ), claimed AS (
+             UPDATE deliveries d
+             SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
+                 next_attempt_at = now() + make_interval(secs => $2)
+             FROM due WHERE d.id = due.id
+             RETURNING d.*
+         )
+         SELECT c.id, c.notification_id, c.user_id, c.channel, c.security, c.destination, c.idempotency_key,
+                c.attempts, n.kind, n.data, n.created_at, ct.user_id IS NOT NULL AS known_contact, ct.email,
+                ct.phone, ct.locale, s.time_zone, s.quiet_start, s.quiet_end
+         FROM claimed c
+         JOIN notifications n ON n.id = c.notification_id
+         LEFT JOIN contacts ct ON ct.user_id = c.user_id
+         LEFT JOIN settings s ON s.user_id = c.user_id",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<Double, _>(lease_secs)
+    .load(conn)
+    .await
+}
+
+/// Puts a claimed delivery back until `until` (quiet hours); the attempt does not count.
+pub async fn hold(conn: &mut AsyncPgConnection, claimed: &Claimed, until: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(
+        deliveries::table.filter(deliveries::id.eq(claimed.id)).filter(deliveries::attempts.eq(claimed.attempts)),
+    )
+    .set((
+        deliveries::status.eq("held"),
+        deliveries::attempts.eq(claimed.attempts - 1),
+        deliveries::next_attempt_at.eq(until),
+        deliveries::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// How an attempt ended, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Sent {
+        provider_id: Option<String>,
+    },
+    /// Try again at `at`.
+    Retry {
+        error: String,
+        at: DateTime<Utc>,
+    },
+    /// Out of attempts or refused for good: a dead letter.
+    Dead {
+        error: String,
+        outcome: &'static str,
+    },
+    /// Nowhere to send it (no address on this channel).
+    Skipped {
+        error: String,
+    },
+}
+
+/// Logs the attempt and moves the delivery on, in one transaction. Nothing changes if the
+/// lease was lost to another sender meanwhile (its attempt number moved on).
+pub async fn finish(
+    conn: &mut AsyncPgConnection,
+    claimed: &Claimed,
+    finish: &Finish,
+    latency_ms: i32,
+) -> QueryResult<bool> {
+    let (outcome, status, provider_id, error, next) = match finish {
+        Finish::Sent { provider_id } => ("sent", "sent", provider_id.clone(), None, None),
+        Finish::Retry { error, at } => ("retry", "pending", None, Some(error.clone()), Some(*at)),
+        Finish::Dead { error, outcome } => (*outcome, "dead", None, Some(error.clone()), None),
+        Finish::Skipped { error } => ("skipped", "skipped", None, Some(error.clone()), None),
+    };
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        let updated = diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq(claimed.id))
+                .filter(deliveries::status.eq("sending"))
+                .filter(deliveries::attempts.eq(claimed.attempts)),
+        )
+        .set((
+            deliveries::status.eq(status),
+            deliveries::provider_id.eq(&provider_id),
+            deliveries::last_error.eq(&error),
+            deliveries::next_attempt_at.eq(next.unwrap_or_else(Utc::now)),
+            deliveries::updated_at.eq(diesel::dsl::now),
+            deliveries::sent_at.eq((status == "sent").then(Utc::now)),
+        ))
+        .execute(conn)
+        .await?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(delivery_attempts::table)
+            .values((
+                delivery_attempts::delivery_id.eq(claimed.id),
+                delivery_attempts::attempt.eq(claimed.attempts),
+                delivery_attempts::channel.eq(&claimed.channel),
+                delivery_attempts::outcome.eq(outcome),
+                delivery_attempts::provider_id.eq(&provider_id),
+                delivery_attempts::error.eq(&error),
+                delivery_attempts::latency_ms.eq(latency_ms),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// A delivery as admins see it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    pub notification_id: i64,
+    pub user_id: i64,
+    pub channel: String,
+    pub status: String,
+    pub attempts: i32,
+    pub provider_id: Option<String>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// One line of the delivery log.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = delivery_attempts)]
+pub struct Attempt {
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub channel: String,
+    pub outcome: String,
+    pub provider_id: Option<String>,
+    pub error: Option<String>,
+    pub latency_ms: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Dead letters, most recently failed first (keyset on `updated_at, id`).
+pub async fn dead_letters(conn: &mut AsyncPgConnection, page: &PageRequest) -> QueryResult<Vec<Delivery>> {
+    let query = deliveries::table.filter(deliveries::status.eq("dead")).select(Delivery::as_select()).into_boxed();
+    let query = match page.start {
+        Start::After { created_at, id } => query.filter(
+            deliveries::updated_at.lt(created_at).or(deliveries::updated_at.eq(created_at).and(deliveries::id.lt(id))),
+        ),
+        Start::Offset(offset) => query.offset(offset),
+        Start::First => query,
+    };
+    query.order((deliveries::updated_at.desc(), deliveries::id.desc())).limit(page.fetch()).load(conn).await
+}
+
+/// A dead letter back in the queue with a fresh count of attempts; `None` if it is not dead.
+pub async fn requeue(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Delivery>> {
+    diesel::update(deliveries::table.filter(deliveries::id.eq(id)).filter(deliveries::status.eq("dead")))
+        .set((
+            deliveries::status.eq("pending"),
+            deliveries::attempts.eq(0),
+            deliveries::next_attempt_at.eq(diesel::dsl::now),
+            deliveries::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Delivery::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn exists(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(deliveries::table.find(id))).get_result(conn).await
+}
+
+/// Deliveries of a user's notifications (or of one notification), newest first, with their attempts.
+pub async fn log(
+    conn: &mut AsyncPgConnection,
+    user_id: Option<i64>,
+    notification_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<(Delivery, Vec<Attempt>)>> {
+    let mut query = deliveries::table.select(Delivery::as_select()).into_boxed();
+    if let Some(user_id) = user_id {
+        query = query.filter(deliveries::user_id.eq(user_id));
+    }
+    if let Some(notification_id) = notification_id {
+        query = query.filter(deliveries::notification_id.eq(notification_id));
+    }
+    let found: Vec<Delivery> = query.order(deliveries::id.desc()).limit(limit).load(conn).await?;
+    let ids: Vec<i64> = found.iter().map(|d| d.id).collect();
+    let attempts: Vec<Attempt> = delivery_attempts::table
+        .filter(delivery_attempts::delivery_id.eq_any(&ids))
+        .order((delivery_attempts::delivery_id, delivery_attempts::attempt))
+        .select(Attempt::as_select())
+        .load(conn)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|delivery| {
+            let mine = attempts.iter().filter(|a| a.delivery_id == delivery.id).cloned().collect();
+            (delivery, mine)
+        })
+        .collect())
+}
+
+/// Counts by status, for tests and the admin overview.
+pub async fn count_by_status(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
+    deliveries::table
+        .group_by(deliveries::status)
+        .select((deliveries::status, diesel::dsl::count_star()))
+        .load(conn)
+        .await
+}

@@ -1,0 +1,11 @@
+//! Storage: diesel queries over the `notification` schema. Every function takes a connection,
+//! so callers compose them in one transaction.
+
+pub mod contacts;
+pub mod deliveries;
+pub mod masters;
+pub mod notifications;
+pub mod push_tokens;
+pub mod recorded;
+pub mod schema;
+pub mod settings;

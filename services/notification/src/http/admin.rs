@@ -61,7 +61,7 @@ pub struct LoggedDelivery {
     #[serde(flatten)]
     pub delivery: Delivery,
     /// Every attempt: outcome, provider id, error, latency.
-    pub attempts: Vec<Attempt>,
+    pub history: Vec<Attempt>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -89,7 +89,7 @@ pub async fn deliveries(
     }
     let mut conn = state.db.get().await?;
     let log = deliveries::log(&mut conn, filter.user_id, filter.notification_id, limit).await?;
-    let items = log.into_iter().map(|(delivery, attempts)| LoggedDelivery { delivery, attempts }).collect();
+    let items = log.into_iter().map(|(delivery, attempts)| LoggedDelivery { delivery, history: attempts }).collect();
     Ok(HttpResponse::Ok().json(DeliveryLog { items }))
 }
 

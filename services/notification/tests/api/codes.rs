@@ -30,7 +30,7 @@ async fn a_code_from_registration_reaches_the_mailbox_verifies_the_address_and_t
     let (status, body) = auth
         .post("/api/v2/auth/verify-email", json!({ "email_or_phone": "aigerim@mebelplace.kz", "code": code }))
         .await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 204, "{body}");
     let (status, session) = auth
         .post("/api/v2/auth/login", json!({ "email_or_phone": "aigerim@mebelplace.kz", "password": PASSWORD }))
         .await;
@@ -64,7 +64,7 @@ async fn a_phone_registration_gets_its_code_by_sms() {
     let code = code_in(&world.sms_to("+77015551234")[0].form()["text"]).unwrap();
     let (status, body) =
         auth.post("/api/v2/auth/verify-sms", json!({ "email_or_phone": "+77015551234", "code": code })).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 204, "{body}");
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ async fn event_for(world: &World, user: i64) {
             let message = ChatMessageSent {
                 chat_id: user,
                 message_id: user,
-                sender_id: 5,
+                sender_id: 0,
                 recipient_ids: vec![user],
                 offline_recipient_ids: vec![user],
                 kind: "text".into(),
@@ -51,8 +51,8 @@ async fn event_for(world: &World, user: i64) {
             let change = OrderStatusChanged {
                 order_id: user,
                 buyer_id: user,
-                master_id: 5,
-                actor_id: 5,
+                master_id: 0,
+                actor_id: 0,
                 old_status: "accepted".into(),
                 new_status: "in_progress".into(),
                 note: None,
@@ -154,7 +154,7 @@ async fn a_delivery_that_keeps_failing_becomes_a_dead_letter_that_an_admin_reque
     // The log shows both attempts.
     let (status, log) = world.admin_get("/api/v2/notifications/admin/deliveries?user_id=3").await;
     assert_eq!(status, 200, "{log}");
-    let attempts = log["items"][0]["attempts"].as_array().unwrap();
+    let attempts = log["items"][0]["history"].as_array().unwrap();
     assert_eq!(attempts.iter().map(|a| a["outcome"].as_str().unwrap()).collect::<Vec<_>>(), ["retry", "retry"]);
     assert!(attempts.iter().all(|a| a["error"] == "HTTP 503" && a["latency_ms"].is_number()));
 

@@ -111,10 +111,11 @@ impl Sender {
         let Some(channel) = Channel::parse(&delivery.channel) else { return };
         let kind = Kind::parse(&delivery.kind).unwrap_or(Kind::Other);
         let now = Utc::now();
-        if channel.is_external() && !delivery.security {
-            if let Some(until) = quiet_until(&delivery, now) {
-                return self.hold(&delivery, until).await;
-            }
+        if channel.is_external()
+            && !delivery.security
+            && let Some(until) = quiet_until(&delivery, now)
+        {
+            return self.hold(&delivery, until).await;
         }
         let started = Instant::now();
         let outcome = self.send(&delivery, channel, kind).await;

@@ -145,10 +145,12 @@ pub fn render(kind: Kind, data: &Value, lang: Lang) -> Rendered {
 
 fn words(kind: Kind, data: &Value, lang: Lang) -> (String, String) {
     // Another service's words (`notification.requested`) are used as given.
-    if let (Some(title), Some(body)) = (data["title"].as_str(), data["body"].as_str()) {
-        if !title.is_empty() && !body.is_empty() && !kind.is_security() {
-            return (title.to_owned(), body.to_owned());
-        }
+    if let (Some(title), Some(body)) = (data["title"].as_str(), data["body"].as_str())
+        && !title.is_empty()
+        && !body.is_empty()
+        && !kind.is_security()
+    {
+        return (title.to_owned(), body.to_owned());
     }
     let t = |ru: &str, kk: &str| pick(lang, ru.to_owned(), kk.to_owned());
     match kind {

@@ -86,10 +86,10 @@ pub struct SettingsUpdate {
 /// Checks an update and applies it to `user`; the channel choices it makes.
 fn apply(update: &SettingsUpdate, user: &mut UserSettings) -> Result<Vec<(Kind, Channel, bool)>, ApiError> {
     let mut problems = FieldProblems::new();
-    if let Some(zone) = &update.time_zone {
-        if problems.check("time_zone", time_zone(zone)).is_some() {
-            user.time_zone = zone.clone();
-        }
+    if let Some(zone) = &update.time_zone
+        && problems.check("time_zone", time_zone(zone)).is_some()
+    {
+        user.time_zone = zone.clone();
     }
     match &update.quiet_hours {
         Some(Some(body)) => {

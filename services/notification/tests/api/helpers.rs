@@ -170,7 +170,7 @@ impl World {
         self.onesignal
             .accepted()
             .into_iter()
-            .filter(|r| r.json()["include_aliases"]["external_id"][0] == user.to_string())
+            .filter(|r| r.json()["include_aliases"]["external_id"][0].as_str() == Some(user.to_string().as_str()))
             .collect()
     }
 

@@ -80,7 +80,7 @@ async fn through_service(sink: &SmtpSink) -> f64 {
     .expect("contacts");
     let kafka = &config.platform.kafka;
     platform::kafka::ensure_topics(kafka, &[contracts::topics::NOTIFICATIONS_REQUESTS]).await.expect("topic");
-    let producer = platform::kafka::producer(kafka).expect("producer");
+    let producer = platform::kafka::producer(kafka).expect("producer").client();
     let topic = kafka.topic(contracts::topics::NOTIFICATIONS_REQUESTS);
     // Warm-up: the consumer has joined its group and the SMTP pool is open.
     publish(&producer, &topic, 0..=0).await;

@@ -101,7 +101,7 @@ impl World {
         adjust(&mut settings);
         let config = Config { platform, notification: settings };
         let app = TestApp::start(notification::build(config.clone()).await.expect("notification builds"));
-        let producer = platform::kafka::producer(&config.platform.kafka).expect("a Kafka producer");
+        let producer = platform::kafka::producer(&config.platform.kafka).expect("a Kafka producer").client();
         let topics: Vec<&str> = contracts::topics::ALL.to_vec();
         platform::kafka::ensure_topics(&config.platform.kafka, &topics).await.expect("topics");
         Self {

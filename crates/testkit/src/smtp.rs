@@ -45,6 +45,11 @@ impl SmtpSink {
         self.port
     }
 
+    /// How many messages were received (without copying them).
+    pub fn count(&self) -> usize {
+        self.mails.lock().expect("smtp lock").len()
+    }
+
     pub fn mails(&self) -> Vec<ReceivedMail> {
         self.mails.lock().expect("smtp lock").clone()
     }

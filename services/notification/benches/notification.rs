@@ -52,7 +52,7 @@ async fn publish(producer: &FutureProducer, topic: &str, users: std::ops::RangeI
 }
 
 async fn wait_for(sink: &SmtpSink, count: usize) {
-    while sink.mails().len() < count {
+    while sink.count() < count {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -83,11 +83,12 @@ async fn through_service(sink: &SmtpSink) -> f64 {
     let producer = platform::kafka::producer(kafka).expect("producer").client();
     let topic = kafka.topic(contracts::topics::NOTIFICATIONS_REQUESTS);
     // Warm-up: the consumer has joined its group and the SMTP pool is open.
+    let before = sink.count();
     publish(&producer, &topic, 0..=0).await;
-    wait_for(sink, 1).await;
+    wait_for(sink, before + 1).await;
     let started = Instant::now();
     publish(&producer, &topic, 1..=MESSAGES).await;
-    wait_for(sink, MESSAGES as usize + 1).await;
+    wait_for(sink, before + 1 + MESSAGES as usize).await;
     MESSAGES as f64 / started.elapsed().as_secs_f64()
 }
 
@@ -111,7 +112,7 @@ async fn plain_client(sink: &SmtpSink) -> f64 {
         })
         .collect();
     let queue = Arc::new(tokio::sync::Mutex::new(messages));
-    let before = sink.mails().len();
+    let before = sink.count();
     let started = Instant::now();
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {

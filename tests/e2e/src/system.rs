@@ -113,6 +113,21 @@ impl Process {
         assert!(status.is_ok_and(|s| s.success()), "{} migrates (see {})", self.spec.name, self.log.display());
     }
 
+    /// Runs one of the program's commands (`create-admin` …) to completion, with extra environment.
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        self.command(args).envs(env.iter().copied()).output().expect("the command runs")
+    }
+
+    /// The process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
+    pub fn memory(&self) -> Option<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let kib = status.lines().find_map(|line| line.strip_prefix(name))?;
+            Some(kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok()? * 1024)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
     /// Starts (or starts again) the process.
     pub fn start(&mut self) {
         let child =

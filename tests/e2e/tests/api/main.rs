@@ -3,3 +3,5 @@
 mod access;
 mod authorization;
 mod contract;
+mod security;
+mod storm;

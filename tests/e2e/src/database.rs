@@ -48,19 +48,24 @@ pub async fn snapshot(system: &System) -> Snapshot {
 }
 
 /// A snapshot once the system has stopped writing on its own (consumers caught up, jobs idle):
-/// two snapshots a second apart agree.
+/// snapshots agree for [`QUIET`] (events cross the broker in hops of up to a second each).
 pub async fn settled(system: &System) -> Snapshot {
     let mut last = snapshot(system).await;
-    for _ in 0..30 {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut quiet_since = tokio::time::Instant::now();
+    let deadline = quiet_since + Duration::from_secs(45);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let now = snapshot(system).await;
-        if now == last {
+        if now != last {
+            (last, quiet_since) = (now, tokio::time::Instant::now());
+        } else if quiet_since.elapsed() >= QUIET {
             return now;
         }
-        last = now;
     }
-    panic!("the system kept writing for 30 s with nobody calling it");
+    panic!("the system kept writing for 45 s with nobody calling it");
 }
+
+const QUIET: Duration = Duration::from_secs(3);
 
 /// The tables whose digests differ.
 pub fn changed(before: &Snapshot, after: &Snapshot) -> Vec<String> {

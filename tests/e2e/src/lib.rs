@@ -4,6 +4,7 @@
 //! unique Kafka/NATS/Redis prefix, and the gateway in front. Tests talk to the gateway only.
 
 pub mod database;
+pub mod media;
 pub mod system;
 pub mod world;
 

@@ -113,11 +113,6 @@ impl Process {
         assert!(status.is_ok_and(|s| s.success()), "{} migrates (see {})", self.spec.name, self.log.display());
     }
 
-    /// Runs one of the program's commands (`create-admin` …) to completion, with extra environment.
-    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        self.command(args).envs(env.iter().copied()).output().expect("the command runs")
-    }
-
     /// The process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
     pub fn memory(&self) -> Option<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
@@ -322,6 +317,8 @@ fn common_env(prefix: &str, port: u16, auth_port: Option<u16>) -> Vec<(String, S
         ("MEBELPLACE__REDIS__KEY_PREFIX", prefix.to_owned()),
         ("MEBELPLACE__OUTBOX__POLL_INTERVAL_MS", "200".to_owned()),
         ("MEBELPLACE__HTTP__WORKERS", "1".to_owned()),
+        // Several systems and in-process suites share one PostgreSQL (100 connections) in CI.
+        ("DATABASE_MAX_CONNECTIONS", "5".to_owned()),
         ("MEBELPLACE__HTTP__SHUTDOWN_TIMEOUT_SECS", "5".to_owned()),
     ]
     .into_iter()
@@ -341,6 +338,13 @@ fn program_env(name: &str, keys: &Path) -> Vec<(String, String)> {
             ("MEBELPLACE__AUTH__ARGON2_MEMORY_KIB", "1024".into()),
             ("MEBELPLACE__AUTH__ARGON2_ITERATIONS", "1".into()),
             ("MEBELPLACE__AUTH__SECURE_COOKIES", "false".into()),
+        ],
+        // Their periodic jobs at test pace, so that the system is quiet soon after it is left alone.
+        "media" => vec![("MEBELPLACE__MEDIA__VIEWS_FLUSH_INTERVAL_MS", "200".into())],
+        "notification" => vec![
+            ("MEBELPLACE__NOTIFICATION__POLL_INTERVAL_MS", "200".into()),
+            ("MEBELPLACE__NOTIFICATION__RETRY_BASE_MS", "100".into()),
+            ("MEBELPLACE__NOTIFICATION__RETRY_CAP_MS", "1000".into()),
         ],
         _ => vec![],
     };

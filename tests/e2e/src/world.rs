@@ -4,6 +4,7 @@
 //! to act on.
 
 use crate::System;
+use crate::media::MediaWorld;
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "Shkaf-2024";
@@ -57,6 +58,11 @@ pub struct World {
     /// it (when the system has a chat service).
     pub chat: Option<i64>,
     pub message: Option<i64>,
+    /// The master's video, story and uploads (when the system has a media service).
+    pub media: Option<MediaWorld>,
+    /// The owner's first notification, about the master's proposal (when the system has a
+    /// notification service).
+    pub notification: Option<i64>,
 }
 
 impl World {
@@ -80,12 +86,21 @@ impl World {
             .await;
         assert_eq!(status, 201, "the owner accepts a proposal: {body}");
         let order = body["id"].as_i64().expect("an order id");
-        let (chat, message) = match system.processes.iter().any(|p| p.spec.name == "chat") {
+        let has = |name: &str| system.processes.iter().any(|p| p.spec.name == name);
+        let (chat, message) = match has("chat") {
             true => {
                 let chat = opened_chat(system, &owner).await;
                 (Some(chat), Some(send(system, &owner, chat, "Добрый день! Когда замер?").await))
             }
             false => (None, None),
+        };
+        let media = match has("media") {
+            true => Some(MediaWorld::create(system, &master).await),
+            false => None,
+        };
+        let notification = match has("notification") {
+            true => Some(first_notification(system, &owner).await),
+            false => None,
         };
         Self {
             owner,
@@ -100,6 +115,8 @@ impl World {
             proposal_message,
             chat,
             message,
+            media,
+            notification,
         }
     }
 
@@ -131,6 +148,18 @@ pub async fn opened_chat(system: &System, user: &User) -> i64 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     found.expect("the accepted proposal opens a chat within 20 s")
+}
+
+/// The first notification `user` has (it arrives through an event).
+pub async fn first_notification(system: &System, user: &User) -> i64 {
+    for _ in 0..200 {
+        let (status, body) = system.api.get("/api/v2/notifications", &user.token).await;
+        if let Some(id) = (status == 200).then(|| body["items"][0]["id"].as_i64()).flatten() {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{} has no notification within 20 s", user.login);
 }
 
 pub async fn send(system: &System, user: &User, chat: i64, text: &str) -> i64 {

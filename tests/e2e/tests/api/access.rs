@@ -5,6 +5,7 @@
 //! Personas (see `e2e::world`): `Owner` owns the request and the order, `Master` proposed on
 //! the request and works the order, `OtherBuyer`/`OtherMaster` own nothing, `Admin`.
 
+use e2e::media::MediaWorld;
 use e2e::world::{Persona, World};
 use serde_json::{Value, json};
 
@@ -21,12 +22,29 @@ pub struct Rule {
     pub path: &'static str,
     pub may: &'static [Persona],
     /// A body that would be accepted from whoever may call it, so that a refusal is about who
-    /// calls, not about what was sent.
+    /// calls, not about what was sent (JSON; `null` sends no body).
     pub body: fn(&World) -> Value,
+    /// Whether the world has the resource in the path; when it has not, a 404 to whoever may
+    /// call is the right answer (only the refusals are tested).
+    pub exists: bool,
+    /// Headers the operation's protocol always carries (tus's version).
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 const fn rule(method: &'static str, path: &'static str, may: &'static [Persona]) -> Rule {
-    Rule { method, path, may, body: |_| json!({}) }
+    Rule { method, path, may, body: |_| json!({}), exists: true, headers: &[] }
+}
+
+/// A tus 1.0 request, as tus clients send it: the version, and no bytes from offset 0.
+const fn tus(method: &'static str, path: &'static str, may: &'static [Persona]) -> Rule {
+    const TUS: &[(&str, &str)] =
+        &[("Tus-Resumable", "1.0.0"), ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")];
+    Rule { method, path, may, body: |_| Value::Null, exists: true, headers: TUS }
+}
+
+/// An operation on something the world cannot make (e.g. a dead letter).
+const fn absent(method: &'static str, path: &'static str, may: &'static [Persona]) -> Rule {
+    Rule { method, path, may, body: |_| json!({}), exists: false, headers: &[] }
 }
 
 const fn with_body(
@@ -35,7 +53,7 @@ const fn with_body(
     may: &'static [Persona],
     body: fn(&World) -> Value,
 ) -> Rule {
-    Rule { method, path, may, body }
+    Rule { method, path, may, body, exists: true, headers: &[] }
 }
 
 pub const RULES: &[Rule] = &[
@@ -134,6 +152,51 @@ pub const RULES: &[Rule] = &[
         |w| json!({ "user_id": w.master.id, "points": 10, "reason": "конкурс" }),
     ),
     rule("POST", "/api/v2/gamification/leaderboard/rebuild", ADMIN),
+    // media ({id}: the master's processed video, story, chunked or tus upload; {path}: a file of
+    // the video). Uploads are multipart or tus: a JSON body is refused for its form, not its caller.
+    rule("GET", "/api/v2/media/openapi.json", ANYONE),
+    rule("GET", "/api/v2/media/files/{path}", ANYONE),
+    rule("POST", "/api/v2/videos/upload", SIGNED_IN),
+    rule("GET", "/api/v2/videos/{id}", ANYONE),
+    rule("GET", "/api/v2/videos/{id}/comments", ANYONE),
+    with_body("POST", "/api/v2/videos/{id}/comments", SIGNED_IN, |_| json!({ "text": "Красивый шкаф" })),
+    rule("POST", "/api/v2/videos/{id}/like", SIGNED_IN),
+    rule("POST", "/api/v2/videos/{id}/unlike", SIGNED_IN),
+    rule("DELETE", "/api/v2/videos/{id}", &[Master]),
+    rule("GET", "/api/v2/stories", SIGNED_IN),
+    rule("POST", "/api/v2/stories", SIGNED_IN),
+    rule("GET", "/api/v2/stories/{id}", ANYONE),
+    with_body(
+        "POST",
+        "/api/v2/uploads",
+        SIGNED_IN,
+        |_| json!({ "file_name": "шкаф.mp4", "file_size": 1_048_576, "title": "Шкаф-купе" }),
+    ),
+    rule("GET", "/api/v2/uploads/{id}", &[Master]),
+    rule("POST", "/api/v2/uploads/{id}/chunks", &[Master]),
+    rule("DELETE", "/api/v2/uploads/{id}", &[Master]),
+    tus("POST", "/api/v2/media/tus", SIGNED_IN),
+    tus("PATCH", "/api/v2/media/tus/{id}", &[Master]),
+    tus("DELETE", "/api/v2/media/tus/{id}", &[Master]),
+    // notification ({id}: the owner's notification of the master's proposal)
+    rule("GET", "/api/v2/notifications/openapi.json", ANYONE),
+    rule("GET", "/api/v2/notifications", SIGNED_IN),
+    rule("GET", "/api/v2/notifications/unread-count", SIGNED_IN),
+    rule("GET", "/api/v2/notifications/settings", SIGNED_IN),
+    with_body("POST", "/api/v2/notifications/settings", SIGNED_IN, |_| json!({ "digest": true })),
+    with_body(
+        "POST",
+        "/api/v2/notifications/push-token",
+        SIGNED_IN,
+        |_| json!({ "token": "onesignal-player-1", "platform": "android" }),
+    ),
+    rule("POST", "/api/v2/notifications/{id}/read", &[Owner]),
+    rule("POST", "/api/v2/notifications/read-all", SIGNED_IN),
+    rule("POST", "/api/v2/notifications/unsubscribe", ANYONE),
+    rule("GET", "/api/v2/notifications/admin/dead-letters", ADMIN),
+    absent("POST", "/api/v2/notifications/admin/dead-letters/{id}/requeue", ADMIN),
+    rule("GET", "/api/v2/notifications/admin/deliveries", ADMIN),
+    rule("GET", "/api/v2/notifications/admin/recorded", ADMIN),
 ];
 
 pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
@@ -144,18 +207,24 @@ pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
 /// has, so that everyone else is trying somebody else's.
 pub fn concrete_path(path: &str, world: &World) -> String {
     let user_target = if path.starts_with("/api/v2/admin/") { world.victim.id } else { world.master.id };
-    let id = if path.starts_with("/api/v2/requests/") {
-        world.open_request
-    } else if path.starts_with("/api/v2/orders/") {
-        world.order
-    } else if path.starts_with("/api/v2/chats/") {
-        world.chat.unwrap_or(0)
-    } else {
-        user_target
+    let media = world.media.as_ref();
+    let media_id = |pick: fn(&MediaWorld) -> String| media.map(pick).unwrap_or_default();
+    let id = match path {
+        _ if path.starts_with("/api/v2/requests/") => world.open_request.to_string(),
+        _ if path.starts_with("/api/v2/orders/") => world.order.to_string(),
+        _ if path.starts_with("/api/v2/chats/") => world.chat.unwrap_or(0).to_string(),
+        _ if path.starts_with("/api/v2/videos/") => media_id(|m| m.video.to_string()),
+        _ if path.starts_with("/api/v2/stories/") => media_id(|m| m.story.to_string()),
+        _ if path.starts_with("/api/v2/uploads/") => media_id(|m| m.upload.clone()),
+        _ if path.starts_with("/api/v2/media/tus/") => media_id(|m| m.tus_upload.clone()),
+        _ if path.starts_with("/api/v2/notifications/admin/") => "0".to_owned(),
+        _ if path.starts_with("/api/v2/notifications/") => world.notification.unwrap_or(0).to_string(),
+        _ => user_target.to_string(),
     };
-    path.replace("{id}", &id.to_string())
+    path.replace("{id}", &id)
         .replace("{user_id}", &user_target.to_string())
         .replace("{proposal_id}", &world.proposal.to_string())
         .replace("{action}", "accept")
         .replace("{message_id}", &world.message.unwrap_or(0).to_string())
+        .replace("{path}", &media_id(|m| m.file.clone()))
 }

@@ -29,11 +29,15 @@ pub async fn operations(system: &System) -> Vec<(String, String)> {
 async fn call(system: &System, world: &World, persona: Persona, rule: &Rule) -> (u16, Value) {
     let method = Method::from_bytes(rule.method.as_bytes()).expect("an HTTP method");
     let mut request = system.api.client.request(method.clone(), system.api.url(&concrete_path(rule.path, world)));
+    for (name, value) in rule.headers {
+        request = request.header(*name, *value);
+    }
     if let Some(token) = world.token(persona) {
         request = request.bearer_auth(token);
     }
-    if method != Method::GET && method != Method::DELETE {
-        request = request.json(&(rule.body)(world));
+    let body = (rule.body)(world);
+    if method != Method::GET && method != Method::DELETE && !body.is_null() {
+        request = request.json(&body);
     }
     let started = std::time::Instant::now();
     let answer = system.api.send(request).await;
@@ -78,7 +82,7 @@ impl Report {
             self.findings.push(format!("{what}: anonymous callers get 401 here ({body})"));
         } else if !allowed && !matches!(status, 401 | 403 | 404) {
             self.findings.push(format!("{what}: a leak, 401/403/404 was due ({body})"));
-        } else if allowed && matches!(status, 403 | 404 | 405)
+        } else if allowed && (matches!(status, 403 | 405) || status == 404 && rule.exists)
             || allowed && status == 401 && !checks_credentials_itself(rule.path)
         {
             self.findings.push(format!("{what}: turned away although allowed ({body})"));

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
 
+/// Above the idle RSS, what auth may keep once a storm is over: less than one argon2 block
+/// (19 MiB) per hashing thread of this 2-core machine.
+const SETTLED_SLACK: u64 = 24 * MIB;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_logins_keep_auths_memory_bounded() {
     let mut options = Options::default();
@@ -57,8 +61,14 @@ async fn two_hundred_concurrent_logins_keep_auths_memory_bounded() {
         peak / MIB
     );
     assert!(peak < 128 * MIB, "auth's peak RSS is {} MiB", peak / MIB);
-    testkit::eventually("auth's memory returns under 40 MiB", Duration::from_secs(30), || async {
-        auth.memory().is_some_and(|(rss, _)| rss < 40 * MIB)
-    })
-    .await;
+    // What stays is the allocator's: the hashing blocks themselves go back to the system.
+    let settled = idle_before + SETTLED_SLACK;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut rss = peak;
+    while rss >= settled && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rss = auth.memory().expect("auth's memory").0;
+    }
+    println!("RSS after the storm: {} MiB", rss / MIB);
+    assert!(rss < settled, "auth keeps {} MiB after the storm (idle {} MiB)", rss / MIB, idle_before / MIB);
 }

@@ -5,8 +5,9 @@
 
 use crate::config::Settings;
 use crate::health::Health;
+use crate::http;
 use crate::http::openapi::RouteTable;
-use crate::http::{self, metrics::Metrics};
+use crate::metrics::Metrics;
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -55,6 +56,22 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
+        Self::build_with_metrics(service, settings, health, documented, Metrics::new(service), routes)
+    }
+
+    /// [`Application::build`] answering `/metrics` from a registry made beforehand (the
+    /// [`crate::Kit`]'s, which the pool, relay and consumers report to).
+    pub fn build_with_metrics<F>(
+        service: &'static str,
+        settings: &Settings,
+        health: Health,
+        documented: RouteTable,
+        metrics: Metrics,
+        routes: F,
+    ) -> anyhow::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let mut documented = documented;
         for path in crate::http::ops::PATHS {
             documented.add(path, &["GET"]);
@@ -62,7 +79,6 @@ impl Application {
         let documented = web::Data::new(documented);
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
         let port = listener.local_addr()?.port();
-        let metrics = Metrics::new(service);
         let (metrics_data, health_data) = (web::Data::new(metrics.clone()), web::Data::new(health));
         let json_limit = settings.http.json_limit_bytes;
         let hsts = settings.http.hsts_max_age_secs;

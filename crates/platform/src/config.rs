@@ -25,6 +25,11 @@ pub const PLATFORM_ENV_ALIASES: &[(&str, &str)] = &[
     ("KAFKA_BROKERS", "kafka.brokers"),
     ("KAFKA_IDEMPOTENT_PRODUCER", "kafka.idempotent_producer"),
     ("KAFKA_BATCH_MESSAGES", "kafka.batch_messages"),
+    ("KAFKA_SECURITY_PROTOCOL", "kafka.security_protocol"),
+    ("KAFKA_SASL_MECHANISM", "kafka.sasl_mechanism"),
+    ("KAFKA_SASL_USERNAME", "kafka.sasl_username"),
+    ("KAFKA_SASL_PASSWORD", "kafka.sasl_password"),
+    ("KAFKA_SSL_CA_LOCATION", "kafka.ssl_ca_location"),
     ("JWT_JWKS_URL", "jwt.jwks_url"),
     ("JWT_ISSUER", "jwt.issuer"),
     ("JWT_AUDIENCE", "jwt.audience"),
@@ -256,6 +261,15 @@ pub struct KafkaSettings {
     /// broker with `memory://` storage skips the rest of a batch when a consumer resumes inside
     /// it, so local runs and tests send one message per batch (docs/decisions/0002-kafka-broker.md).
     pub batch_messages: u32,
+    /// `plaintext` (default), `ssl`, `sasl_plaintext` or `sasl_ssl` (the TLS ones need a build
+    /// with the `kafka-tls` feature, as the image has).
+    pub security_protocol: Option<String>,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<SecretString>,
+    /// A PEM file of the certificate authorities that signed the brokers' certificates.
+    pub ssl_ca_location: Option<String>,
 }
 
 impl Default for KafkaSettings {
@@ -268,6 +282,11 @@ impl Default for KafkaSettings {
             max_attempts: 5,
             idempotent_producer: true,
             batch_messages: 10_000,
+            security_protocol: None,
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            ssl_ca_location: None,
         }
     }
 }

@@ -106,6 +106,18 @@ pub async fn migrate(
     .map_err(|e| DbError::Migration(e.to_string()))?
 }
 
+/// Runs `query`, which answers one row with a `bigint` column named `value` (a count).
+pub async fn count(pool: &PgPool, query: &str) -> Result<i64, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+    }
+    let mut conn = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
+    let row: Value = diesel_async::RunQueryDsl::get_result(diesel::sql_query(query), &mut conn).await?;
+    Ok(row.value)
+}
+
 /// Embedded migrations are statics; this lets the harness take them by reference.
 struct Borrowed(&'static EmbeddedMigrations);
 

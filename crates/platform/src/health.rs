@@ -96,6 +96,8 @@ pub struct HealthReport {
     pub status: Status,
     pub service: &'static str,
     pub version: &'static str,
+    /// The commit the binary was built from (`unknown` outside a release build).
+    pub commit: &'static str,
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub components: BTreeMap<&'static str, ComponentReport>,
     /// The service's Kafka consumers: what it listens to.
@@ -168,6 +170,7 @@ impl Health {
             status,
             service: self.service,
             version: self.version,
+            commit: crate::metrics::build::COMMIT,
             timestamp: chrono::Utc::now(),
             components,
             consumers: self.consumers.clone(),

@@ -11,6 +11,7 @@ use rdkafka::consumer::{ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::types::RDKafkaErrorCode;
+use secrecy::ExposeSecret;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +23,18 @@ fn base_config(settings: &KafkaSettings) -> ClientConfig {
         .set("socket.keepalive.enable", "true")
         .set("reconnect.backoff.max.ms", "2000")
         .set("log_level", "3");
+    let optional = [
+        ("security.protocol", settings.security_protocol.clone()),
+        ("sasl.mechanism", settings.sasl_mechanism.clone()),
+        ("sasl.username", settings.sasl_username.clone()),
+        ("sasl.password", settings.sasl_password.as_ref().map(|p| p.expose_secret().to_owned())),
+        ("ssl.ca.location", settings.ssl_ca_location.clone()),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            config.set(key, value);
+        }
+    }
     config
 }
 

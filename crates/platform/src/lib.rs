@@ -17,6 +17,7 @@ pub mod health;
 pub mod http;
 pub mod id;
 pub mod kafka;
+pub mod metrics;
 pub mod money;
 pub mod nats;
 pub mod outbox;

@@ -8,6 +8,7 @@
 
 use crate::config::{NatsSettings, OutboxSettings};
 use crate::kafka::Producer;
+use crate::metrics::OutboxMetrics;
 use crate::telemetry;
 use contracts::Envelope;
 use diesel::prelude::*;
@@ -162,6 +163,7 @@ pub struct OutboxRelay {
     kafka: Option<Producer>,
     nats: Option<(async_nats::Client, NatsSettings)>,
     settings: OutboxSettings,
+    metrics: OutboxMetrics,
 }
 
 impl OutboxRelay {
@@ -174,6 +176,37 @@ impl OutboxRelay {
             kafka: None,
             nats: None,
             settings,
+            metrics: OutboxMetrics::new(),
+        }
+    }
+
+    /// Reports the backlog, the lag and what was published to `metrics`.
+    pub fn with_metrics(mut self, metrics: OutboxMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    fn count_published(&self, rows: &[ClaimedRow], settlement: &Settlement) {
+        for row in rows.iter().filter(|r| settlement.sent.binary_search(&r.seq).is_ok()) {
+            // NATS subjects name users (`rt.user.<id>`): one series for all of them.
+            let destination = row.kafka_topic.as_deref().unwrap_or("nats");
+            self.metrics.published.with_label_values(&[destination]).inc();
+        }
+    }
+
+    /// Measures what waits in the outbox (at most once per [`BACKLOG_INTERVAL`]).
+    async fn measure_backlog(&self, last: &mut Option<std::time::Instant>) {
+        if last.is_some_and(|at| at.elapsed() < BACKLOG_INTERVAL) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let Ok(mut conn) = self.pool.get().await else { return };
+        match backlog(&mut conn).await {
+            Ok(Backlog { events, oldest_age_seconds }) => {
+                self.metrics.backlog.set(events);
+                self.metrics.lag_seconds.set(oldest_age_seconds);
+            }
+            Err(error) => tracing::debug!(%error, "cannot measure the outbox backlog"),
         }
     }
 
@@ -199,13 +232,17 @@ impl OutboxRelay {
         ));
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(self.settings.max_backoff_ms));
+        let mut measured = None;
         while !shutdown.is_cancelled() {
-            let pause = match self.drain().await {
+            let outcome = self.drain().await;
+            self.measure_backlog(&mut measured).await;
+            let pause = match outcome {
                 Ok(_) => {
                     backoff.reset();
                     poll
                 }
                 Err(error) => {
+                    self.metrics.failures.inc();
                     let pause = backoff.next_pause();
                     tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "outbox relay failed");
                     pause
@@ -250,6 +287,7 @@ impl OutboxRelay {
             let (outcomes, next, settled) = tokio::join!(acknowledged, self.claim(), settle_previous);
             let settlement = Settlement::of(&batch, outcomes);
             relayed += settlement.sent.len();
+            self.count_published(&batch, &settlement);
             let problem = settled.err().or_else(|| settlement.failure()).or_else(|| next.as_ref().err().cloned());
             if let Some(problem) = problem {
                 self.recover_kafka(&settlement.failed_topics).await;
@@ -451,6 +489,27 @@ pub async fn pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     }
     let count: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox").get_result(conn).await?;
     Ok(count.n)
+}
+
+/// How often the relay measures its backlog (a count over the outbox) while it works.
+const BACKLOG_INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(QueryableByName)]
+struct Backlog {
+    #[diesel(sql_type = BigInt)]
+    events: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    oldest_age_seconds: f64,
+}
+
+async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<Backlog> {
+    diesel::sql_query(
+        "SELECT count(*) AS events,
+                COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest_age_seconds
+         FROM outbox",
+    )
+    .get_result(conn)
+    .await
 }
 
 /// Keeps a LISTEN connection open and turns each NOTIFY into a wake-up; reconnects on loss.

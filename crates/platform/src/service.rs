@@ -15,6 +15,7 @@ use crate::consumer::{ConsumerRunner, EventHandler};
 use crate::db::PgPool;
 use crate::health::{ConsumerInfo, Dependency};
 use crate::http::openapi::RouteTable;
+use crate::metrics::Metrics;
 use crate::redis::RedisPool;
 use actix_web::web;
 use bytes::Bytes;
@@ -104,6 +105,9 @@ pub fn main<C: ServiceConfig>(declaration: &Declaration<C>) -> anyhow::Result<()
 
 type Task = Box<dyn FnOnce(&mut Application) + Send>;
 
+/// How often business gauges ([`Kit::gauge`]) are measured.
+pub const GAUGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The connections of a service being built, and what will run beside its HTTP server.
 pub struct Kit {
     pub spec: &'static ServiceSpec,
@@ -113,22 +117,51 @@ pub struct Kit {
     dependencies: Vec<Dependency>,
     consumers: Vec<ConsumerInfo>,
     documented: RouteTable,
+    metrics: Metrics,
     tasks: Vec<Task>,
 }
 
 impl Kit {
     /// Opens PostgreSQL, Redis, NATS and Kafka for the service (none of them needs to be up).
     pub async fn open(spec: &'static ServiceSpec, settings: &Settings) -> anyhow::Result<Self> {
+        let connections = Connections::open(spec.name, settings).await?;
+        let metrics = Metrics::new(spec.name);
+        metrics.watch_pool(connections.db.clone());
         Ok(Self {
             spec,
             settings: settings.clone(),
-            connections: Connections::open(spec.name, settings).await?,
+            connections,
             keys: None,
             dependencies: Vec::new(),
             consumers: Vec::new(),
             documented: RouteTable::default(),
+            metrics,
             tasks: Vec::new(),
         })
+    }
+
+    /// The service's metrics registry (served at `/metrics`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// A business gauge: `query` (one row, a `bigint` column named `value`) run on the service's
+    /// database at start and then every [`GAUGE_INTERVAL`], its result exported as `name`.
+    pub fn gauge(&mut self, name: &'static str, help: &'static str, query: &'static str) -> anyhow::Result<&mut Self> {
+        let gauge = self.metrics.gauge(name, help)?;
+        let db = self.db();
+        Ok(self.job(name, move |stop| async move {
+            loop {
+                match crate::db::count(&db, query).await {
+                    Ok(value) => gauge.set(value),
+                    Err(error) => tracing::debug!(%error, gauge = name, "cannot measure"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(GAUGE_INTERVAL) => {}
+                    _ = stop.cancelled() => return,
+                }
+            }
+        }))
     }
 
     pub fn db(&self) -> PgPool {
@@ -165,7 +198,8 @@ impl Kit {
     /// Consumes `topics` in the group `<service>.<name>` and applies `handler` once per event.
     pub fn consume<H: EventHandler>(&mut self, name: &'static str, topics: &[&str], handler: H) -> &mut Self {
         let group = self.spec.consumer_group(name);
-        let runner = ConsumerRunner::new(&group, topics, self.db(), self.settings.kafka.clone(), handler);
+        let runner = ConsumerRunner::new(&group, topics, self.db(), self.settings.kafka.clone(), handler)
+            .with_metrics(&self.metrics.consumers);
         self.consumers.push(ConsumerInfo { group, topics: topics.iter().map(|t| (*t).to_owned()).collect() });
         self.tasks.push(Box::new(move |app| app.spawn_consumer(runner)));
         self
@@ -198,14 +232,14 @@ impl Kit {
     where
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
-        let Self { spec, settings, connections, keys, dependencies, consumers, documented, tasks } = self;
+        let Self { spec, settings, connections, keys, dependencies, consumers, documented, metrics, tasks } = self;
         let keys = keys.unwrap_or_else(|| KeySource::jwks(settings.jwt.jwks_url.clone()));
         let verifier = web::Data::new(TokenVerifier::new(keys, &settings.jwt, Some(connections.redis.clone())));
-        let mut health = connections.health(spec.name, env!("CARGO_PKG_VERSION"));
+        let mut health = connections.health(spec.name, crate::metrics::build::VERSION);
         dependencies.into_iter().for_each(|dependency| health.add(dependency));
         consumers.into_iter().for_each(|consumer| health.add_consumer(consumer));
-        let relay = connections.outbox_relay(&settings);
-        let mut app = Application::build(spec.name, &settings, health, documented, move |cfg| {
+        let relay = connections.outbox_relay(&settings).with_metrics(metrics.outbox.clone());
+        let mut app = Application::build_with_metrics(spec.name, &settings, health, documented, metrics, move |cfg| {
             cfg.app_data(verifier.clone());
             routes(cfg);
         })?;

@@ -103,10 +103,16 @@ pub async fn with_incoming_traceparent<F: Future>(traceparent: Option<String>, f
 /// The W3C `traceparent` to send on: the current span's when traces are exported, otherwise
 /// the incoming one.
 pub fn current_traceparent() -> Option<String> {
-    let context = tracing::Span::current().context();
+    traceparent_of(&tracing::Span::current()).or_else(|| INCOMING_TRACEPARENT.try_with(Clone::clone).ok().flatten())
+}
+
+/// The W3C `traceparent` naming `span` (for the headers of an HTTP request, a Kafka or NATS
+/// message it sends); `None` when spans are not exported.
+pub fn traceparent_of(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
     let mut fields = HashMap::new();
     TraceContextPropagator::new().inject_context(&context, &mut Carrier(&mut fields));
-    fields.remove("traceparent").or_else(|| INCOMING_TRACEPARENT.try_with(Clone::clone).ok().flatten())
+    fields.remove("traceparent")
 }
 
 /// Makes `span` a child of the remote span named by `traceparent` (from HTTP, Kafka or NATS).

@@ -71,6 +71,16 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     kit.reply(RPC_AUTH_USERS_GET, rpc::answering(lookups.clone(), rpc::get_user))
         .reply(RPC_AUTH_USERS_BATCH_GET, rpc::answering(lookups.clone(), rpc::get_users))
         .reply(RPC_AUTH_BLOCKS_CHECK, rpc::answering(lookups, rpc::check_block));
+    kit.gauge(
+        "auth_users",
+        "Accounts that are not banned or suspended",
+        "SELECT count(*) AS value FROM users WHERE status = 'active'",
+    )?
+    .gauge(
+        "auth_masters",
+        "Active master accounts",
+        "SELECT count(*) AS value FROM users WHERE status = 'active' AND role = 'master'",
+    )?;
     let state = web::Data::new(state);
     kit.document(&http::ApiDoc::openapi());
     kit.serve(move |cfg| {

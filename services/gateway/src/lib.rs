@@ -45,7 +45,7 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
     server.bootstrap();
     let (upstreams, health_checks) = upstreams::Upstreams::build(settings)?;
     let redis = platform::redis::pool(&platform.redis)?;
-    let metrics = Arc::new(metrics::Metrics::new()?);
+    let metrics = Arc::new(metrics::Metrics::new(settings.upstreams.keys())?);
     let gateway = Gateway {
         router: routing::Router::new(settings),
         upstreams: Arc::new(upstreams),
@@ -74,6 +74,7 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
         limits: proxy::RequestLimits { uri_bytes: settings.max_uri_bytes, header_bytes: settings.max_header_bytes },
         connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
         read_timeout: Duration::from_millis(settings.read_timeout_ms),
+        traced: platform.telemetry.otlp_endpoint.is_some(),
     };
     let proxy = pingora::proxy::http_proxy(&server.configuration, gateway);
     let guarded =

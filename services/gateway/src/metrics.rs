@@ -1,5 +1,6 @@
 //! The gateway's Prometheus metrics.
 
+use crate::routing::Tier;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -11,10 +12,14 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     pub rate_limit_fallbacks: IntCounter,
     pub upstream_healthy: IntGaugeVec,
+    /// WebSocket connections open through the gateway, by upstream.
+    pub websockets: IntGaugeVec,
 }
 
 impl Metrics {
-    pub fn new() -> anyhow::Result<Self> {
+    /// The series of every rate-limit tier and of `upstreams` exist from the start (at 0), so
+    /// dashboards and alerts see them before the first event.
+    pub fn new<'a>(upstreams: impl IntoIterator<Item = &'a String>) -> anyhow::Result<Self> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "Requests answered by the gateway"),
@@ -22,7 +27,7 @@ impl Metrics {
         )?;
         let latency = HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "Time to answer, by route and upstream")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+                .buckets(platform::metrics::LATENCY_BUCKETS.to_vec()),
             &["route", "upstream"],
         )?;
         let rate_limited =
@@ -35,13 +40,25 @@ impl Metrics {
             Opts::new("gateway_upstream_healthy", "1 when a replica is healthy and not ejected"),
             &["upstream", "address"],
         )?;
+        let websockets = IntGaugeVec::new(
+            Opts::new("gateway_websocket_connections", "WebSocket connections open through the gateway"),
+            &["upstream"],
+        )?;
+        for tier in [Tier::Api, Tier::Strict, Tier::Upload] {
+            rate_limited.with_label_values(&[tier.as_str()]);
+        }
+        for upstream in upstreams {
+            websockets.with_label_values(&[upstream.as_str()]);
+        }
+        registry.register(Box::new(websockets.clone()))?;
+        registry.register(Box::new(platform::metrics::build::info()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(rate_limit_fallbacks.clone()))?;
         registry.register(Box::new(upstream_healthy.clone()))?;
         registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
-        Ok(Self { registry, requests, latency, rate_limited, rate_limit_fallbacks, upstream_healthy })
+        Ok(Self { registry, requests, latency, rate_limited, rate_limit_fallbacks, upstream_healthy, websockets })
     }
 
     pub fn render(&self) -> String {

@@ -55,6 +55,9 @@ pub struct Gateway {
     pub limits: RequestLimits,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    /// Spans are exported (an OTLP endpoint is configured): each request gets the gateway's
+    /// span, and services see it as their parent.
+    pub traced: bool,
 }
 
 /// What one request carries through the filters.
@@ -71,6 +74,10 @@ pub struct RequestContext {
     cors_origin: Option<String>,
     /// A page served by the gateway itself gets its own content policy.
     content_policy: Option<&'static str>,
+    /// The request's span, when spans are exported; it ends when the request does.
+    span: Option<tracing::Span>,
+    /// The answer upgraded the connection to a WebSocket (counted until it closes).
+    websocket: bool,
 }
 
 fn header<'a>(request: &'a RequestHeader, name: &str) -> Option<&'a str> {
@@ -212,7 +219,8 @@ impl Gateway {
                 let replicas = self.upstreams.health();
                 let body = serde_json::json!({
                     "service": crate::config::SERVICE,
-                    "version": env!("CARGO_PKG_VERSION"),
+                    "version": platform::metrics::build::VERSION,
+                    "commit": platform::metrics::build::COMMIT,
                     "status": "ok",
                     "upstreams": replicas,
                 });
@@ -333,6 +341,8 @@ impl ProxyHttp for Gateway {
             rate: None,
             cors_origin: None,
             content_policy: None,
+            span: None,
+            websocket: false,
         }
     }
 
@@ -370,6 +380,19 @@ impl ProxyHttp for Gateway {
         }
         if let Some(answered) = self.operations(session, ctx, &path).await? {
             return Ok(answered);
+        }
+        // Probes and scrapes (answered above) get no span.
+        if self.traced {
+            let span = tracing::info_span!(
+                "gateway_request",
+                request_id = %ctx.request_id,
+                method = %method,
+                route = tracing::field::Empty,
+                upstream = tracing::field::Empty,
+                status = tracing::field::Empty,
+            );
+            platform::telemetry::set_parent(&span, header(session.req_header(), "traceparent"));
+            ctx.span = Some(span);
         }
         if let Some(answered) = self.documentation(session, ctx, &path).await? {
             return Ok(answered);
@@ -452,7 +475,9 @@ impl ProxyHttp for Gateway {
             upstream.insert_header("X-Forwarded-Host", host)?;
         }
         upstream.insert_header("X-Request-Id", ctx.request_id.as_str())?;
-        if header(upstream, "traceparent").is_none() {
+        if let Some(traceparent) = ctx.span.as_ref().and_then(platform::telemetry::traceparent_of) {
+            upstream.insert_header("traceparent", traceparent)?;
+        } else if header(upstream, "traceparent").is_none() {
             upstream.insert_header("traceparent", new_traceparent())?;
         }
         Ok(())
@@ -481,6 +506,12 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
+        if response.status.as_u16() == 101
+            && let Some(destination) = &ctx.destination
+        {
+            ctx.websocket = true;
+            self.metrics.websockets.with_label_values(&[destination.upstream.as_str()]).inc();
+        }
         self.decorate(response, ctx)
     }
 
@@ -519,6 +550,12 @@ impl ProxyHttp for Gateway {
             None => ("local", "gateway"),
         };
         let method = session.req_header().method.as_str().to_owned();
+        if ctx.websocket {
+            self.metrics.websockets.with_label_values(&[upstream]).dec();
+        }
+        if let Some(span) = ctx.span.take() {
+            span.record("route", route).record("upstream", upstream).record("status", status);
+        }
         self.metrics.requests.with_label_values(&[method.as_str(), route, upstream, &status.to_string()]).inc();
         let elapsed = ctx.started.elapsed();
         self.metrics.latency.with_label_values(&[route, upstream]).observe(elapsed.as_secs_f64());

@@ -47,6 +47,16 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     let achievements = Arc::new(store::gamification::rules(&mut conn).await?);
     drop(conn);
     let leaderboards = Leaderboards { db: db.clone(), redis: redis.clone() };
+    kit.gauge(
+        "marketplace_open_requests",
+        "Requests waiting for proposals",
+        "SELECT count(*) AS value FROM requests WHERE status = 'pending'",
+    )?
+    .gauge(
+        "marketplace_active_orders",
+        "Orders not yet completed or cancelled",
+        "SELECT count(*) AS value FROM orders WHERE status NOT IN ('completed', 'cancelled')",
+    )?;
     let interval = Duration::from_secs(config.marketplace.expiry_interval_secs.max(1));
     let rebuild = leaderboards.clone();
     kit.consume(

@@ -47,6 +47,14 @@ fn build() {
     assert!(status.success(), "the workspace builds");
 }
 
+/// Builds the programs when one of their binaries is missing from the target directory (and
+/// `MEBELPLACE_BIN_DIR` is not set); otherwise does nothing.
+pub fn ensure_built() {
+    if binaries().is_none() && !programs().iter().all(|p| target_dir().join("debug").join(p.name).exists()) {
+        build();
+    }
+}
+
 /// One running program: its address, environment and log file; restartable.
 pub struct Process {
     pub spec: &'static ServiceSpec,
@@ -205,10 +213,8 @@ impl System {
 
     pub async fn start_with(options: Options) -> Self {
         testkit::init_logs();
+        ensure_built();
         let programs = programs();
-        if binaries().is_none() && !programs.iter().all(|p| target_dir().join("debug").join(p.name).exists()) {
-            build();
-        }
         let prefix = testkit::unique_prefix();
         let logs = std::env::temp_dir().join(format!("mebelplace-system-{}", prefix.trim_end_matches('.')));
         std::fs::create_dir_all(&logs).expect("a log folder");

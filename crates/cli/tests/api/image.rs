@@ -53,18 +53,6 @@ fn collect_binaries(out: &Path) -> Vec<String> {
     names
 }
 
-/// What `cargo nextest run --workspace` builds (a no-op after it), so the binaries are current.
-fn build_workspace() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args(["test", "--no-run", "--workspace", "--quiet"])
-        .stdout(Stdio::null())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "the workspace builds");
-}
-
 fn unprivileged<'a>(command: &'a mut Command, workdir: &Path) -> &'a mut Command {
     // SAFETY of the test's assumption: only root may switch users; others already are unprivileged.
     if unsafe { libc::geteuid() } == 0 {
@@ -90,9 +78,8 @@ fn folder(path: PathBuf, mode: u32) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "not yet run green here: the system build under the shared target directory outlasted the deadline (issue 16 note)"]
 async fn the_image_programs_run_unprivileged_in_a_read_only_directory_and_pass_the_healthcheck() {
-    build_workspace();
+    e2e::system::ensure_built();
     let base = folder(std::env::temp_dir().join(format!("mebelplace-image-{}", testkit::unique_prefix())), 0o755);
     let bin = folder(base.join("bin"), 0o755);
     // The working directory of the image (/app): nothing may be written there.

@@ -7,6 +7,7 @@ mod recovery;
 
 use crate::config::KafkaSettings;
 use crate::db::PgPool;
+use crate::metrics::{ConsumerMetrics, GroupMetrics, Outcome};
 use crate::outbox::{Backoff, TRACEPARENT_HEADER};
 use contracts::Envelope;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
@@ -28,6 +29,8 @@ const TICK: Duration = Duration::from_secs(1);
 const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 /// How long closing a replaced consumer may take (it leaves its group).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the lag (`consumer_lag`) is measured.
+const LAG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What a consumer does with one event, inside the transaction that also records it in the inbox.
 /// Implementations write `async fn handle(&self, conn, event) -> anyhow::Result<()>`.
@@ -60,6 +63,7 @@ pub struct ConsumerRunner<H> {
     pub pool: PgPool,
     pub settings: KafkaSettings,
     pub handler: Arc<H>,
+    metrics: GroupMetrics,
 }
 
 impl<H: EventHandler> ConsumerRunner<H> {
@@ -70,7 +74,14 @@ impl<H: EventHandler> ConsumerRunner<H> {
             pool,
             settings,
             handler: Arc::new(handler),
+            metrics: ConsumerMetrics::new().group(group),
         }
+    }
+
+    /// Reports events by outcome, the lag and the last event's time to `metrics`.
+    pub fn with_metrics(mut self, metrics: &ConsumerMetrics) -> Self {
+        self.metrics = metrics.group(&self.group);
+        self
     }
 
     /// Runs until `shutdown`; the message in hand is finished and its offset committed first.
@@ -85,7 +96,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let dlq_producer = crate::kafka::producer(&self.settings)?;
         let mut consumer = self.subscribe(BTreeSet::new())?;
         let mut watch = Watch::new(self.physical_topics());
-        let mut last_commit = Instant::now();
+        let (mut last_commit, mut last_lag) = (Instant::now(), Instant::now());
         loop {
             // A block of its own: the message borrows the consumer, which may be replaced below.
             {
@@ -116,6 +127,12 @@ impl<H: EventHandler> ConsumerRunner<H> {
             if let Some(replacement) = watch.check(&consumer).await {
                 consumer = self.replace(consumer, replacement).await?;
                 watch = Watch::new(self.physical_topics());
+            }
+            if last_lag.elapsed() >= LAG_INTERVAL && !watch.broker_lost() {
+                if let Some(lag) = recovery::lag(&consumer).await {
+                    self.metrics.set_lag(lag);
+                }
+                last_lag = Instant::now();
             }
         }
         consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
@@ -178,11 +195,14 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         for attempt in 1..=self.settings.max_attempts {
             match self.apply(&envelope).instrument(span.clone()).await {
-                Ok(()) => return,
+                Ok(first_time) => {
+                    return self.metrics.record(if first_time { Outcome::Processed } else { Outcome::Duplicate });
+                }
                 Err(error) if attempt == self.settings.max_attempts => {
                     return self.dead_letter(message, dlq, &error.to_string()).await;
                 }
                 Err(error) => {
+                    self.metrics.record(Outcome::Retried);
                     span.in_scope(|| tracing::warn!(%error, attempt, "event handling failed, retrying"));
                     tokio::time::sleep(backoff.next_pause()).await;
                 }
@@ -190,7 +210,8 @@ impl<H: EventHandler> ConsumerRunner<H> {
         }
     }
 
-    async fn apply(&self, envelope: &Envelope) -> Result<(), ProcessError> {
+    /// Applies the event once; whether this was its first time.
+    async fn apply(&self, envelope: &Envelope) -> Result<bool, ProcessError> {
         let event_id: uuid::Uuid = envelope
             .id
             .parse()
@@ -220,7 +241,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
         if first_time {
             handler.after_commit(envelope).await;
         }
-        Ok(())
+        Ok(first_time)
     }
 
     async fn dead_letter(&self, message: &BorrowedMessage<'_>, dlq: &crate::kafka::Producer, reason: &str) {
@@ -249,6 +270,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 let _ = dlq.renew();
             }
         }
+        self.metrics.record(Outcome::DeadLettered);
     }
 }
 

@@ -333,6 +333,13 @@ async fn inspect(consumer: Arc<RecoveringConsumer>) -> Option<Vec<Seen>> {
     .flatten()
 }
 
+/// Messages between the consumer's positions and the ends of its assigned partitions (0 when it
+/// is assigned nothing); `None` when the broker cannot say.
+pub(super) async fn lag(consumer: &Arc<RecoveringConsumer>) -> Option<i64> {
+    let seen = inspect(consumer.clone()).await?;
+    Some(seen.iter().map(|s| (s.end - s.position).max(0)).sum())
+}
+
 /// Whether some partition of `topics` holds messages beyond what the group committed.
 async fn messages_wait(consumer: Arc<RecoveringConsumer>, topics: Vec<String>) -> bool {
     tokio::task::spawn_blocking(move || {

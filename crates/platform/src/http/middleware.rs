@@ -1,7 +1,7 @@
 //! The observability middleware: request id, request span (with `user_id` filled in by the
 //! auth extractor), incoming `traceparent`, access log line and Prometheus metrics.
 
-use super::metrics::Metrics;
+use crate::metrics::Metrics;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};

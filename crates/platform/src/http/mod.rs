@@ -1,7 +1,6 @@
 //! HTTP scaffolding shared by every service: request ids, access logs, metrics, operational
 //! endpoints, security headers, body limits and JSON errors for malformed input.
 
-pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;

@@ -1,7 +1,7 @@
 //! Operational endpoints every service has: `/health`, `/live`, `/ready`, `/metrics`.
 
-use super::metrics::Metrics;
 use crate::health::{Health, HealthReport, Status};
+use crate::metrics::Metrics;
 use actix_web::{HttpResponse, web};
 
 /// The operational paths (all GET).

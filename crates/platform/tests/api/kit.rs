@@ -47,4 +47,20 @@ async fn a_declared_service_serves_publishes_and_consumes_through_the_kit() {
         metrics.contains(r#"http_requests_total{endpoint="/v1/notes",method="POST",status="202",service="minimal"} 1"#),
         "{metrics}"
     );
+    // What the Kit reports for every service: the consumer, the outbox, the pool, the build.
+    for expected in [
+        r#"consumer_events_total{group="minimal.notes",outcome="processed",service="minimal"} 1"#,
+        r#"consumer_events_total{group="minimal.notes",outcome="dead_lettered",service="minimal"} 0"#,
+        r#"consumer_lag{group="minimal.notes",service="minimal"}"#,
+        r#"consumer_last_event_timestamp_seconds{group="minimal.notes",service="minimal"}"#,
+        r#"outbox_published_total{destination="mebelplace.notification.requests.v1",service="minimal"} 1"#,
+        r#"outbox_backlog{service="minimal"}"#,
+        r#"outbox_relay_lag_seconds{service="minimal"}"#,
+        r#"db_pool_connections{state="idle",service="minimal"}"#,
+        r#"db_pool_max_connections{service="minimal"}"#,
+        r#"build_info{commit=""#,
+    ] {
+        assert!(metrics.contains(expected), "{expected} in {metrics}");
+    }
+    assert_eq!(health["commit"], platform::metrics::build::COMMIT, "{health}");
 }

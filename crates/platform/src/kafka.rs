@@ -165,3 +165,27 @@ pub async fn keep_ensuring_topics(settings: KafkaSettings, logical_topics: &[&st
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_settings_reach_librdkafka_and_empty_ones_are_left_out() {
+        let settings = KafkaSettings {
+            security_protocol: Some("sasl_plaintext".into()),
+            sasl_mechanism: Some("SCRAM-SHA-512".into()),
+            sasl_username: Some("relay".into()),
+            sasl_password: Some("hunter2".into()),
+            ssl_ca_location: Some(String::new()),
+            ..Default::default()
+        };
+        let config = base_config(&settings);
+        assert_eq!(config.get("security.protocol"), Some("sasl_plaintext"));
+        assert_eq!(config.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+        assert_eq!(config.get("sasl.username"), Some("relay"));
+        assert_eq!(config.get("sasl.password"), Some("hunter2"));
+        assert_eq!(config.get("ssl.ca.location"), None, "an empty value (compose's default) is not set");
+        assert_eq!(base_config(&KafkaSettings::default()).get("security.protocol"), None);
+    }
+}

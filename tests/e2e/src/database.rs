@@ -71,3 +71,24 @@ const QUIET: Duration = Duration::from_secs(3);
 pub fn changed(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     after.iter().filter(|(table, digest)| before.get(*table) != Some(digest)).map(|(table, _)| table.clone()).collect()
 }
+
+#[derive(QueryableByName)]
+struct Activity {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+/// Every busy session of the database, with what it waits for: printed when a program's
+/// migration does not finish.
+pub async fn activity(schema: &testkit::TestSchema) -> String {
+    let mut conn = schema.connect().await;
+    let rows: Vec<Activity> = sql_query(
+        "SELECT format('pid %s %s waits %s/%s for %s s, blocked by %s: %s', pid, state, wait_event_type, \
+         wait_event, extract(epoch FROM now() - query_start)::int, pg_blocking_pids(pid), left(query, 200)) AS line \
+         FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid()",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap_or_default();
+    rows.into_iter().map(|row| row.line).collect::<Vec<_>>().join("\n")
+}

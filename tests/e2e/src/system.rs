@@ -1,5 +1,6 @@
 //! Starting and stopping the system; killing and restarting one of its processes.
 
+use crate::database::activity;
 use contracts::services::{CATALOGUE, ServiceSpec};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -116,9 +117,25 @@ impl Process {
         assert!(status.success(), "{} {args:?} fails:\n{}", self.spec.name, self.log_tail());
     }
 
-    fn migrate(&self) {
-        let status = self.command(&["migrate"]).stdout(self.log_file()).stderr(self.log_file()).status();
-        assert!(status.is_ok_and(|s| s.success()), "{} migrates (see {})", self.spec.name, self.log.display());
+    /// Runs the program's migrations on `schema`, within a minute (a stuck one fails the test
+    /// with what the database is busy with).
+    async fn migrate(&self, schema: &TestSchema) {
+        let mut command = tokio::process::Command::from(self.command(&["migrate"]));
+        let mut child = command.stdout(self.log_file()).stderr(self.log_file()).spawn().expect("migrate starts");
+        match tokio::time::timeout(Duration::from_secs(60), child.wait()).await {
+            Ok(status) => {
+                assert!(status.is_ok_and(|s| s.success()), "{} migrates:\n{}", self.spec.name, self.log_tail())
+            }
+            Err(_) => {
+                let threads = child.id().map(threads).unwrap_or_default();
+                let _ = child.kill().await;
+                panic!(
+                    "{} migrate still runs after 60 s; its threads:\n{threads}\nthe database:\n{}",
+                    self.spec.name,
+                    activity(schema).await
+                );
+            }
+        }
     }
 
     /// The process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
@@ -179,6 +196,16 @@ impl Process {
         })
         .await;
     }
+}
+
+/// Each thread of a process with what the kernel says it waits in (`/proc/<pid>/task/*/wchan`).
+fn threads(pid: u32) -> String {
+    let read = |path: PathBuf| std::fs::read_to_string(path).unwrap_or_default().trim().to_owned();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten();
+    tasks
+        .map(|task| format!("{} in {}", read(task.path().join("comm")), read(task.path().join("wchan"))))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Drop for Process {
@@ -243,8 +270,8 @@ impl System {
             processes.push(Process { spec: program, port: ports[program.name], env, log, child: None });
         }
         for process in processes.iter_mut() {
-            if process.spec.schema.is_some() {
-                process.migrate();
+            if let Some((_, schema)) = schemas.iter().find(|(name, _)| *name == process.spec.name) {
+                process.migrate(schema).await;
             }
             process.start();
         }

@@ -233,6 +233,7 @@ mod tests {
                 region_code: "almaty".into(),
                 category_codes: vec!["wardrobes".into()],
                 budget_minor: Some(15_000_000),
+                serving_master_ids: vec![3],
             },
         );
         let decoded = Envelope::decode_checked(&envelope.encode_to_vec()).unwrap();

@@ -7,6 +7,7 @@ use crate::store::is_unique_violation;
 use crate::store::orders::{self, NewOrder, NewStatusChange, Order};
 use crate::store::proposals::{self, NewProposal, Proposal};
 use crate::store::requests::{self, NewRequest, OpenFilter, Request, RequestChanges};
+use crate::store::users;
 use chrono::{Duration, Utc};
 use contracts::Role;
 use contracts::events::{
@@ -128,6 +129,7 @@ pub async fn create_request(state: &AppState, buyer: &AuthUser, input: &RequestI
     buyer.require_role(&[Role::Buyer])?;
     let new = parse_new_request(&state.reference, buyer.id, input, ttl(state))?;
     let mut conn = state.db.get().await?;
+    let related = state.reference.relevant_categories(&new.categories);
     conn.transaction::<_, ApiError, _>(async |conn| {
         let request = requests::insert(conn, &new).await?;
         let event = RequestCreated {
@@ -137,6 +139,7 @@ pub async fn create_request(state: &AppState, buyer: &AuthUser, input: &RequestI
             region_code: request.region_code.clone(),
             category_codes: request.categories.clone(),
             budget_minor: request.budget,
+            serving_master_ids: users::serving(conn, &request.region_code, &related, request.buyer_id).await?,
         };
         outbox::publish(conn, event).await?;
         Ok(request)

@@ -5,7 +5,7 @@ use crate::domain::Channel;
 use crate::domain::kind::channels_for;
 use crate::domain::plan::{self, Intent};
 use crate::store::notifications::{self, NewNotification};
-use crate::store::{contacts, masters, settings};
+use crate::store::{contacts, settings};
 use contracts::Envelope;
 use contracts::events::envelope::Payload;
 use diesel_async::AsyncPgConnection;
@@ -27,24 +27,10 @@ pub struct NotifyHandler {
 impl EventHandler for NotifyHandler {
     async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> anyhow::Result<()> {
         let Some(payload) = &event.payload else { return Ok(()) };
-        match payload {
-            Payload::VerificationRequested(e) => {
-                contacts::remember(conn, e.user_id, &e.channel, &e.destination, &e.locale).await?;
-            }
-            Payload::MasterServicesChanged(e) => {
-                masters::upsert(conn, e.master_id, &e.region_codes, &e.relevant_category_codes).await?;
-            }
-            _ => {}
+        if let Payload::VerificationRequested(e) = payload {
+            contacts::remember(conn, e.user_id, &e.channel, &e.destination, &e.locale).await?;
         }
-        let mut intents = plan::intents(payload);
-        if let Payload::RequestCreated(request) = payload {
-            for master in
-                masters::serving(conn, &request.region_code, &request.category_codes, request.buyer_id).await?
-            {
-                intents.push(plan::new_request(master, request));
-            }
-        }
-        for intent in intents {
+        for intent in plan::intents(payload) {
             notify(conn, &format!("{}:{}", event.id, intent.reason), &intent).await?;
         }
         Ok(())

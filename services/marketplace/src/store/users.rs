@@ -102,6 +102,26 @@ pub async fn set_active(conn: &mut AsyncPgConnection, id: i64, active: bool) -> 
     Ok(())
 }
 
+/// Active masters serving `region` and one of `categories` (already widened to related ones),
+/// except `except`. Only masters set what they serve (their token says so), so the role
+/// column, which follows auth's events, is neither needed nor waited for.
+pub async fn serving(
+    conn: &mut AsyncPgConnection,
+    region: &str,
+    categories: &[String],
+    except: i64,
+) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::active)
+        .filter(users::served_regions.contains(vec![region.to_owned()]))
+        .filter(users::served_categories.overlaps_with(categories))
+        .filter(users::id.ne(except))
+        .select(users::id)
+        .order(users::id)
+        .load(conn)
+        .await
+}
+
 pub async fn set_services(
     conn: &mut AsyncPgConnection,
     id: i64,

@@ -196,3 +196,39 @@ async fn the_seeds_examples_are_accepted_and_money_is_tenge() {
         .await;
     assert_eq!((status, budgeted["budget"].as_i64()), (201, Some(450_000)), "{budgeted}");
 }
+
+#[tokio::test]
+async fn a_new_request_names_the_masters_who_serve_its_region_and_a_related_category() {
+    let world = World::start().await;
+    let buyer = world.buyer().await;
+    let (cabinets, kitchens, astana) = (world.master().await, world.master().await, world.master().await);
+    for (master, region, category) in
+        [(&cabinets, "Алматы", "cabinet"), (&kitchens, "almaty", "kitchens"), (&astana, "astana", "sliding_wardrobes")]
+    {
+        let services = json!({ "regions": [region], "categories": [category] });
+        assert_eq!(world.api.put("/api/v2/masters/me", &master.token, services).await.0, 200);
+    }
+    let named = |request: i64| {
+        world.event(topics::MARKETPLACE_REQUESTS, move |e| match &e.payload {
+            Some(Payload::RequestCreated(c)) if c.request_id == request => Some(c.serving_master_ids.clone()),
+            _ => None,
+        })
+    };
+
+    // Sliding wardrobes are cabinet furniture: the cabinet master of Almaty, not the kitchen
+    // master, nor the Astana master of the very category.
+    let wardrobe = world.request(&buyer).await;
+    assert_eq!(named(wardrobe).await, [cabinets.id]);
+    // The seed's own words: "мебель" narrows nothing, "шкафы" are cabinet furniture.
+    let seed = json!({ "title": "Нужен шкаф-купе", "description": "Описание требований", "region": "Алматы",
+                       "categories": ["мебель", "шкафы"] });
+    let (status, body) = world.api.post_as("/api/v2/requests", &buyer.token, seed).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(named(body["id"].as_i64().unwrap()).await, [cabinets.id]);
+    // A master who serves the parent hears of its children, and the other way round.
+    let kitchen =
+        json!({ "title": "Кухня", "description": "Кухня 3 м", "region": "Алматы", "categories": ["kitchens"] });
+    let (status, body) = world.api.post_as("/api/v2/requests", &buyer.token, kitchen).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(named(body["id"].as_i64().unwrap()).await, [kitchens.id]);
+}

@@ -36,7 +36,7 @@ fn channel_of(value: i32) -> Option<Channel> {
     }
 }
 
-/// The intents of an event (new requests: see [`new_request`]).
+/// The intents of an event.
 pub fn intents(payload: &Payload) -> Vec<Intent> {
     match payload {
         Payload::VerificationRequested(e) => {
@@ -54,6 +54,7 @@ pub fn intents(payload: &Payload) -> Vec<Intent> {
             .map(|user| Intent::new(user.user_id, Kind::Welcome, "welcome", json!({ "username": user.username })))
             .into_iter()
             .collect(),
+        Payload::RequestCreated(e) => e.serving_master_ids.iter().map(|&master| new_request(master, e)).collect(),
         Payload::ProposalCreated(e) => vec![Intent::new(
             e.buyer_id,
             Kind::NewProposal,
@@ -183,6 +184,14 @@ mod tests {
         let [intent] = &intents(&event.into())[..] else { panic!("one intent") };
         assert_eq!((intent.kind, intent.requested.as_slice()), (Kind::Verification, &[Channel::Sms][..]));
         assert_eq!(intent.destination.as_deref(), Some("+77001234567"));
+    }
+
+    #[test]
+    fn a_new_request_tells_the_masters_it_names() {
+        let request =
+            RequestCreated { request_id: 4, buyer_id: 1, serving_master_ids: vec![10, 12], ..Default::default() };
+        let told: Vec<(i64, Kind)> = intents(&request.into()).iter().map(|i| (i.user_id, i.kind)).collect();
+        assert_eq!(told, [(10, Kind::NewRequest), (12, Kind::NewRequest)]);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 pub mod contacts;
 pub mod deliveries;
-pub mod masters;
 pub mod notifications;
 pub mod push_tokens;
 pub mod recorded;

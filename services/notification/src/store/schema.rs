@@ -40,14 +40,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    masters (master_id) {
-        master_id -> BigInt,
-        region_codes -> Array<Text>,
-        category_codes -> Array<Text>,
-    }
-}
-
-diesel::table! {
     notifications (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -113,7 +105,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     preferences,
     push_tokens,
-    masters,
     notifications,
     deliveries,
     delivery_attempts,

@@ -1,9 +1,7 @@
 //! The in-app list, real-time pushes over NATS, offline-only chat pushes, devices.
 
 use crate::helpers::*;
-use contracts::events::{
-    CallMissed, ChatMessageSent, MasterServicesChanged, ProposalCreated, RequestCreated, VideoLiked,
-};
+use contracts::events::{CallMissed, ChatMessageSent, ProposalCreated, RequestCreated, VideoLiked};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -118,22 +116,7 @@ async fn chat_messages_are_pushed_only_to_offline_recipients_and_requests_reach_
         preview: "Когда сможете приехать?".into(),
     };
     world.publish(message).await;
-    // A master serving Almaty kitchens, one serving Astana, and the request itself.
-    let services = |master: i64, region: &str| MasterServicesChanged {
-        master_id: master,
-        region_codes: vec![region.into()],
-        category_codes: vec!["kitchens".into()],
-        relevant_category_codes: vec!["kitchens".into(), "cabinet".into()],
-    };
-    world.publish(services(10, "almaty")).await;
-    world.publish(services(11, "astana")).await;
-    eventually("both masters known", Duration::from_secs(30), || async {
-        let mut conn = world.db().await;
-        let almaty = notification::store::masters::serving(&mut conn, "almaty", &["cabinet".into()], 0).await.unwrap();
-        let astana = notification::store::masters::serving(&mut conn, "astana", &["kitchens".into()], 0).await.unwrap();
-        (almaty, astana) == (vec![10], vec![11])
-    })
-    .await;
+    // The request names the master serving Almaty kitchens (the Astana one is not named).
     world
         .publish(RequestCreated {
             request_id: 5,
@@ -142,6 +125,7 @@ async fn chat_messages_are_pushed_only_to_offline_recipients_and_requests_reach_
             region_code: "almaty".into(),
             category_codes: vec!["kitchens".into()],
             budget_minor: None,
+            serving_master_ids: vec![10],
         })
         .await;
     world.publish(CallMissed { call_id: 1, caller_id: 1, callee_id: 2 }).await;

@@ -42,7 +42,7 @@ impl MediaWorld {
 }
 
 /// One second of ffmpeg's test picture, small enough for the worker to process at once.
-fn small_video(dir: &Path) -> PathBuf {
+pub fn small_video(dir: &Path) -> PathBuf {
     let file = dir.join("clip.mp4");
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25:duration=1"])
@@ -54,7 +54,7 @@ fn small_video(dir: &Path) -> PathBuf {
     file
 }
 
-async fn upload(system: &System, user: &User, path: &str, field: &str, file: &Path) -> Value {
+pub async fn upload(system: &System, user: &User, path: &str, field: &str, file: &Path) -> Value {
     let bytes = std::fs::read(file).expect("the clip");
     let part = reqwest::multipart::Part::bytes(bytes).file_name("clip.mp4").mime_str("video/mp4").expect("a type");
     let form = reqwest::multipart::Form::new().text("title", "Шкаф-купе #мебель").part(field.to_owned(), part);
@@ -64,7 +64,7 @@ async fn upload(system: &System, user: &User, path: &str, field: &str, file: &Pa
     body
 }
 
-async fn processed(system: &System, user: &User, video: i64) -> Value {
+pub async fn processed(system: &System, user: &User, video: i64) -> Value {
     for _ in 0..600 {
         let (status, body) = system.api.get(&format!("/api/v2/videos/{video}"), &user.token).await;
         assert_eq!(status, 200, "the video is there: {body}");

@@ -3,5 +3,6 @@
 mod access;
 mod authorization;
 mod contract;
+mod journey;
 mod security;
 mod storm;

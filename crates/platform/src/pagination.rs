@@ -10,15 +10,19 @@ use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
+/// Deeper than any list is read by hand; keeps `offset + limit` far from overflowing.
+pub const MAX_OFFSET: i64 = 1_000_000;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// For compatibility; prefer `cursor`.
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<i64>,
 }
 
@@ -42,12 +46,14 @@ impl PageQuery {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::validation([("limit", format!("must be between 1 and {MAX_LIMIT}"))]));
         }
-        let start = match (&self.cursor, self.offset) {
+        // An empty `cursor=` is how many clients write "no cursor".
+        let cursor = self.cursor.as_deref().filter(|c| !c.is_empty());
+        let start = match (cursor, self.offset) {
             (Some(cursor), _) => {
                 decode(cursor).ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not valid"))?
             }
-            (None, Some(offset)) if offset < 0 => {
-                return Err(ApiError::validation([("offset", "must not be negative".to_owned())]));
+            (None, Some(offset)) if !(0..=MAX_OFFSET).contains(&offset) => {
+                return Err(ApiError::validation([("offset", format!("must be between 0 and {MAX_OFFSET}"))]));
             }
             (None, Some(offset)) => Start::Offset(offset),
             (None, None) => Start::First,
@@ -119,7 +125,9 @@ fn decode(cursor: &str) -> Option<Start> {
             created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
             id: id.parse().ok()?,
         }),
-        ("o", Some(offset), None, None) => Some(Start::Offset(offset.parse().ok().filter(|o: &i64| *o >= 0)?)),
+        ("o", Some(offset), None, None) => {
+            Some(Start::Offset(offset.parse().ok().filter(|o: &i64| (0..=MAX_OFFSET).contains(o))?))
+        }
         _ => None,
     }
 }
@@ -138,7 +146,9 @@ mod tests {
         assert!(query(Some(0), None, None).parse().is_err());
         assert!(query(Some(101), None, None).parse().is_err());
         assert!(query(None, None, Some(-1)).parse().is_err());
+        assert!(query(None, None, Some(i64::MAX)).parse().is_err(), "no overflow further on");
         assert_eq!(query(None, Some("garbage!"), None).parse().unwrap_err().code, "invalid_cursor");
+        assert_eq!(query(None, Some(""), Some(3)).parse().unwrap().start, Start::Offset(3), "an empty cursor is none");
     }
 
     #[test]

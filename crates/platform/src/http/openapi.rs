@@ -97,7 +97,18 @@ where
             HttpMethod::Patch => Method::PATCH,
             HttpMethod::Trace => Method::TRACE,
         };
-        cfg.route(&P::path(), actix_web::web::method(method).to(handler.clone()));
+        let template = P::path();
+        let mut route = actix_web::web::method(method).to(handler.clone());
+        if template.contains('{') {
+            // A literal sibling (`/videos/upload` beside `/videos/{id}`) is never taken for a
+            // value of the parameter, whatever the method.
+            let owned = template.clone();
+            route = route.guard(actix_web::guard::fn_guard(move |ctx| {
+                ctx.app_data::<actix_web::web::Data<RouteTable>>()
+                    .is_none_or(|table| table.owns(&owned, ctx.head().uri.path()))
+            }));
+        }
+        cfg.route(&template, route);
     }
 }
 
@@ -211,15 +222,34 @@ impl RouteTable {
         }
     }
 
-    /// The methods the routes matching `path` answer (empty: no such path).
-    pub fn allowed(&self, path: &str) -> Vec<&'static str> {
+    /// The documented paths that own `path`: of those matching it, the ones with the most
+    /// literal segments (`/subscriptions/my` is not the subscription of a user called "my").
+    fn owners<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a (Vec<String>, Vec<&'static str>)> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let matches = |template: &[String]| {
-            template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-        };
+        let literals = |template: &[String]| template.iter().filter(|t| !t.starts_with('{')).count();
+        let matching: Vec<&(Vec<String>, Vec<&'static str>)> = self
+            .routes
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+            })
+            .collect();
+        let best = matching.iter().map(|(template, _)| literals(template)).max().unwrap_or(0);
+        matching.into_iter().filter(move |(template, _)| literals(template) == best)
+    }
+
+    /// Whether the documented path `template` owns `path` (see [`Self::owners`]); a table that
+    /// does not know `template` does not judge.
+    pub fn owns(&self, template: &str, path: &str) -> bool {
+        let template: Vec<String> = template.trim_matches('/').split('/').map(str::to_owned).collect();
+        !self.routes.iter().any(|(known, _)| *known == template) || self.owners(path).any(|(t, _)| *t == template)
+    }
+
+    /// The methods the routes owning `path` answer (empty: no such path).
+    pub fn allowed(&self, path: &str) -> Vec<&'static str> {
         let mut allowed: Vec<&'static str> = Vec::new();
-        for (_, methods) in self.routes.iter().filter(|(template, _)| matches(template)) {
+        for (_, methods) in self.owners(path) {
             for method in methods {
                 if !allowed.contains(method) {
                     allowed.push(method);
@@ -274,6 +304,18 @@ mod tests {
         assert_eq!(table.allowed("/api/v2/orders/7/review"), ["POST"]);
         assert!(table.allowed("/api/v2/orders").is_empty());
         assert!(table.allowed("/api/v2/orders//review").is_empty());
+    }
+
+    #[test]
+    fn a_literal_path_owns_its_requests_over_a_parameter() {
+        let mut table = RouteTable::default();
+        table.add("/api/v2/subscriptions/my", &["GET"]);
+        table.add("/api/v2/subscriptions/{user_id}", &["POST", "DELETE"]);
+        assert_eq!(table.allowed("/api/v2/subscriptions/my"), ["GET"]);
+        assert_eq!(table.allowed("/api/v2/subscriptions/7"), ["POST", "DELETE"]);
+        assert!(!table.owns("/api/v2/subscriptions/{user_id}", "/api/v2/subscriptions/my"));
+        assert!(table.owns("/api/v2/subscriptions/{user_id}", "/api/v2/subscriptions/7"));
+        assert!(table.owns("/api/v2/unknown/{id}", "/api/v2/unknown/x"), "an undocumented route is not judged");
     }
 
     #[test]

@@ -120,6 +120,12 @@ mod things {
         HttpResponse::Ok().json(serde_json::json!({ "id": id.into_inner() }))
     }
 
+    #[utoipa::path(delete, path = "/v1/things/{id}", params(("id" = i64, Path)), responses((status = 204)))]
+    pub async fn delete(id: web::Path<i64>) -> HttpResponse {
+        let _ = id.into_inner();
+        HttpResponse::NoContent().finish()
+    }
+
     #[utoipa::path(post, path = "/v1/things", security(("bearer" = [])), request_body = Object,
         responses((status = 201)))]
     pub async fn create() -> HttpResponse {
@@ -129,7 +135,7 @@ mod things {
 
 platform::http_api! {
     struct ThingsDoc { info(title = "things") }
-    routes: [things::{special, get, create}]
+    routes: [things::{special, get, delete, create}]
 }
 
 #[tokio::test]
@@ -148,8 +154,12 @@ async fn documented_routes_are_served_and_other_methods_get_405_with_allow() {
     assert_eq!(client.get(app.url("/v1/things/7")).send().await.unwrap().status().as_u16(), 200);
     assert_eq!(client.post(app.url("/v1/things")).send().await.unwrap().status().as_u16(), 201);
 
-    let wrong = client.delete(app.url("/v1/things/7")).send().await.unwrap();
-    assert_eq!(wrong.headers()["allow"], "GET");
+    let wrong = client.put(app.url("/v1/things/7")).send().await.unwrap();
+    assert_eq!(wrong.headers()["allow"], "GET, DELETE");
+    assert_eq!(error_code(wrong).await, (405, "method_not_allowed".into()));
+    assert_eq!(client.delete(app.url("/v1/things/7")).send().await.unwrap().status().as_u16(), 204);
+    let wrong = client.delete(app.url("/v1/things/special")).send().await.unwrap();
+    assert_eq!(wrong.headers()["allow"], "GET", "a literal path is not an id of its sibling");
     assert_eq!(error_code(wrong).await, (405, "method_not_allowed".into()));
     let wrong = client.put(app.url("/v1/things")).send().await.unwrap();
     assert_eq!(wrong.headers()["allow"], "POST");

@@ -14,10 +14,13 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Messages before this sequence number, newest first (the default: from the end).
+    #[param(minimum = 0)]
     pub before: Option<i64>,
     /// Messages after this sequence number, oldest first (catching up). Not with `before`.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -31,6 +34,8 @@ pub struct History {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
+    /// Not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub text: String,
     /// The client's id for the message: sending it again returns the first message.
     pub client_message_id: Option<String>,
@@ -39,6 +44,8 @@ pub struct SendMessage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessage {
+    /// Not blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub text: String,
 }
 
@@ -46,6 +53,7 @@ pub struct EditMessage {
 #[serde(deny_unknown_fields)]
 pub struct ReadMark {
     /// Everything up to this sequence number has been read.
+    #[schema(minimum = 0)]
     pub seq: i64,
 }
 

@@ -58,6 +58,7 @@ pub struct MasterQuery {
     /// Category code or name; masters serving a subcategory match too.
     pub category: Option<String>,
     /// 0 to 5.
+    #[param(minimum = 0, maximum = 5)]
     pub min_rating: Option<f64>,
     /// `relevance` (default with `q`) or `rating`.
     pub sort: Option<MasterOrder>,

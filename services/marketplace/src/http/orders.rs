@@ -46,6 +46,7 @@ pub struct ActionBody {
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// 1 to 5 stars.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i32,
     #[serde(default)]
     pub text: String,

@@ -29,7 +29,8 @@ pub async fn unlike(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewComment {
-    /// 1 to 1000 characters.
+    /// 1 to 1000 characters, not blank.
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub text: String,
 }
 

@@ -13,9 +13,11 @@ const PLATFORMS: &[&str] = &["ios", "android", "web"];
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushTokenBody {
-    /// The device's OneSignal subscription id.
+    /// The device's OneSignal subscription id: 1 to 200 printable ASCII characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[!-~]+$")]
     pub token: String,
     /// ios, android or web.
+    #[schema(pattern = "^(ios|android|web)$")]
     pub platform: String,
     /// `false` unregisters the device (sign-out).
     #[serde(default = "active")]

@@ -3,6 +3,7 @@
 mod access;
 mod authorization;
 mod contract;
+mod fuzzing;
 mod journey;
 mod security;
 mod storm;

@@ -14,6 +14,33 @@ pub struct ReceivedMail {
     pub data: String,
 }
 
+impl ReceivedMail {
+    /// The text of the mail: its parts, base64 decoded where they are encoded.
+    pub fn text(&self) -> String {
+        use base64::Engine;
+        let mut text = String::new();
+        for part in self.data.split("Content-Transfer-Encoding: ").skip(1) {
+            let Some((encoding, rest)) = part.split_once('\n') else { continue };
+            let body: String =
+                rest.trim_start().lines().take_while(|l| !l.starts_with("--") && !l.is_empty()).collect();
+            match encoding.trim() {
+                "base64" => text.push_str(&String::from_utf8_lossy(
+                    &base64::engine::general_purpose::STANDARD.decode(body.trim()).unwrap_or_default(),
+                )),
+                _ => text.push_str(&body),
+            }
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The first run of six digits in `text` (a verification code).
+pub fn code_in(text: &str) -> Option<String> {
+    let digits: Vec<char> = text.chars().collect();
+    digits.windows(6).find(|w| w.iter().all(char::is_ascii_digit)).map(|w| w.iter().collect())
+}
+
 pub struct SmtpSink {
     port: u16,
     mails: Arc<Mutex<Vec<ReceivedMail>>>,

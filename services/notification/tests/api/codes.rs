@@ -22,10 +22,10 @@ async fn a_code_from_registration_reaches_the_mailbox_verifies_the_address_and_t
     })
     .await;
     let mails = world.mails_to("aigerim@mebelplace.kz");
-    let code_mail = mails.iter().find(|m| code_in(&text_of(m)).is_some()).expect("a mail with the code");
-    let code = code_in(&text_of(code_mail)).unwrap();
+    let code_mail = mails.iter().find(|m| code_in(&m.text()).is_some()).expect("a mail with the code");
+    let code = code_in(&code_mail.text()).unwrap();
     assert!(!code_mail.data.contains("List-Unsubscribe"), "codes are transactional");
-    assert!(mails.iter().any(|m| text_of(m).contains("спасибо за регистрацию")), "the welcome");
+    assert!(mails.iter().any(|m| m.text().contains("спасибо за регистрацию")), "the welcome");
 
     let (status, body) = auth
         .post("/api/v2/auth/verify-email", json!({ "email_or_phone": "aigerim@mebelplace.kz", "code": code }))

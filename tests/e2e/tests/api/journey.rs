@@ -1,5 +1,5 @@
 //! One journey through the gateway only, as the mobile clients make it: two masters and a buyer
-//! sign up and in, the masters say where and what they work, one uploads a video that the
+//! sign up (the buyer confirms the address with the code that came by e-mail) and in, the masters say where and what they work, one uploads a video that the
 //! worker processes, the buyer follows him, likes and comments on it, posts the seed's request,
 //! both masters propose in tenge, the buyer accepts one, a chat opens and they talk over
 //! WebSockets, the order goes through every state, the buyer reviews, and the master's rating,
@@ -7,10 +7,13 @@
 //! Each step asserts what the user sees.
 
 use e2e::System;
+use e2e::system::Options;
 use e2e::world::{PASSWORD, User, opened_chat, register};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::Duration;
+use testkit::fake_http::FakeHttp;
+use testkit::smtp::{SmtpSink, code_in};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 async fn sign_in(system: &System, user: &User) -> String {
@@ -58,6 +61,19 @@ impl Socket {
     }
 }
 
+/// The verification code in the mail sent to `address`, within 20 s.
+async fn code_by_mail(smtp: &SmtpSink, address: &str) -> String {
+    for _ in 0..100 {
+        let mails = smtp.mails();
+        let to_them = mails.iter().filter(|m| m.to.iter().any(|to| to == address));
+        if let Some(code) = to_them.filter_map(|m| code_in(&m.text())).next() {
+            return code;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no code reached {address} by e-mail");
+}
+
 /// How many notifications of each kind `token`'s user has, once `expected` have all arrived;
 /// asked again a second later so that a duplicate shows.
 async fn notifications(system: &System, token: &str, expected: &[(&str, usize)]) -> Vec<(String, usize)> {
@@ -84,7 +100,21 @@ async fn notifications(system: &System, token: &str, expected: &[(&str, usize)])
 
 #[tokio::test]
 async fn a_buyer_and_two_masters_make_a_deal_end_to_end() {
-    let system = System::start().await;
+    // Notification sends for real, to local fakes of its providers.
+    let (smtp, onesignal, mobizon) = (SmtpSink::start().await, FakeHttp::start().await, FakeHttp::start().await);
+    onesignal.respond("/notifications", 200, json!({ "id": "b98881cc-1e94-4366-bbd9-db8f3429292b", "errors": null }));
+    mobizon.respond("/service/message/sendsmsmessage", 200, json!({ "code": 0, "data": { "messageId": "1" } }));
+    let mut options = Options::default();
+    let providers = [
+        ("NOTIFICATION_MODE", "send".to_owned()),
+        ("SMTP_HOST", "127.0.0.1".to_owned()),
+        ("SMTP_PORT", smtp.port().to_string()),
+        ("ONESIGNAL_URL", onesignal.url()),
+        ("ONESIGNAL_APP_ID", "mebelplace".to_owned()),
+        ("MOBIZON_URL", mobizon.url()),
+    ];
+    options.env.insert("notification", providers.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+    let system = System::start_with(options).await;
     let api = &system.api;
     let tag = &system.prefix[system.prefix.len().saturating_sub(7)..system.prefix.len() - 1];
 
@@ -92,11 +122,16 @@ async fn a_buyer_and_two_masters_make_a_deal_end_to_end() {
     let buyer = register(&system, &format!("aigul{tag}"), "buyer").await;
     let chosen = register(&system, &format!("serik{tag}"), "master").await;
     let other = register(&system, &format!("marat{tag}"), "master").await;
+    // The code of the buyer's address comes by e-mail; it confirms the address.
+    let code = code_by_mail(&smtp, &buyer.login).await;
+    let verify = json!({ "email_or_phone": buyer.login, "code": code });
+    let (status, body) = api.post("/api/v2/auth/verify-email", verify).await;
+    assert_eq!(status, 204, "the code from the mail confirms the address: {body}");
     let buyer_token = sign_in(&system, &buyer).await;
     let chosen_token = sign_in(&system, &chosen).await;
     let other_token = sign_in(&system, &other).await;
     let me = ok("the buyer's profile", api.get("/api/v2/users/me", &buyer_token).await).await;
-    assert_eq!(me["id"], buyer.id);
+    assert_eq!((&me["id"], &me["email_verified"]), (&json!(buyer.id), &json!(true)), "{me}");
 
     // Masters say where and what they work; the buyer finds and follows one.
     for token in [&chosen_token, &other_token] {

@@ -102,7 +102,7 @@ where
         if template.contains('{') {
             // A literal sibling (`/videos/upload` beside `/videos/{id}`) is never taken for a
             // value of the parameter, whatever the method.
-            let owned = template.clone();
+            let owned = segments(&template);
             route = route.guard(actix_web::guard::fn_guard(move |ctx| {
                 ctx.app_data::<actix_web::web::Data<RouteTable>>()
                     .is_none_or(|table| table.owns(&owned, ctx.head().uri.path()))
@@ -209,7 +209,7 @@ impl RouteTable {
     }
 
     pub fn add(&mut self, path: &str, methods: &[&'static str]) {
-        let segments: Vec<String> = path.trim_matches('/').split('/').map(str::to_owned).collect();
+        let segments = segments(path);
         match self.routes.iter_mut().find(|(existing, _)| *existing == segments) {
             Some((_, known)) => {
                 for method in methods {
@@ -239,11 +239,10 @@ impl RouteTable {
         matching.into_iter().filter(move |(template, _)| literals(template) == best)
     }
 
-    /// Whether the documented path `template` owns `path` (see [`Self::owners`]); a table that
-    /// does not know `template` does not judge.
-    pub fn owns(&self, template: &str, path: &str) -> bool {
-        let template: Vec<String> = template.trim_matches('/').split('/').map(str::to_owned).collect();
-        !self.routes.iter().any(|(known, _)| *known == template) || self.owners(path).any(|(t, _)| *t == template)
+    /// Whether the documented path of `template` (its [`segments`]) owns `path` (see
+    /// [`Self::owners`]); a table that does not know `template` does not judge.
+    pub fn owns(&self, template: &[String], path: &str) -> bool {
+        !self.routes.iter().any(|(known, _)| known == template) || self.owners(path).any(|(t, _)| t == template)
     }
 
     /// The methods the routes owning `path` answer (empty: no such path).
@@ -258,6 +257,11 @@ impl RouteTable {
         }
         allowed
     }
+}
+
+/// A documented path's segments, as the route table keeps them.
+pub fn segments(path: &str) -> Vec<String> {
+    path.trim_matches('/').split('/').map(str::to_owned).collect()
 }
 
 /// The `$ref`s of `document` (a JSON OpenAPI document) that name no component: a client
@@ -313,9 +317,13 @@ mod tests {
         table.add("/api/v2/subscriptions/{user_id}", &["POST", "DELETE"]);
         assert_eq!(table.allowed("/api/v2/subscriptions/my"), ["GET"]);
         assert_eq!(table.allowed("/api/v2/subscriptions/7"), ["POST", "DELETE"]);
-        assert!(!table.owns("/api/v2/subscriptions/{user_id}", "/api/v2/subscriptions/my"));
-        assert!(table.owns("/api/v2/subscriptions/{user_id}", "/api/v2/subscriptions/7"));
-        assert!(table.owns("/api/v2/unknown/{id}", "/api/v2/unknown/x"), "an undocumented route is not judged");
+        let by_user = segments("/api/v2/subscriptions/{user_id}");
+        assert!(!table.owns(&by_user, "/api/v2/subscriptions/my"));
+        assert!(table.owns(&by_user, "/api/v2/subscriptions/7"));
+        assert!(
+            table.owns(&segments("/api/v2/unknown/{id}"), "/api/v2/unknown/x"),
+            "an undocumented route is not judged"
+        );
     }
 
     #[test]

@@ -84,11 +84,14 @@ impl Replica {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(url: &str, user: i64) -> Socket {
+    try_connect(url, user).await.expect("WebSocket connects")
+}
+
+async fn try_connect(url: &str, user: i64) -> Option<Socket> {
     let mut request = url.into_client_request().unwrap();
     let token = testkit::keys::token(user, contracts::Role::Buyer);
     request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
-    socket
+    tokio_tungstenite::connect_async(request).await.ok().map(|(socket, _)| socket)
 }
 
 /// What the receivers saw.
@@ -117,7 +120,8 @@ fn p99(latencies: &mut [u64]) -> f64 {
 }
 
 /// A receiver: reads message frames, records latency (from the text) and sequence numbers;
-/// reconnects with `after` to `fallback` when its replica goes away.
+/// reconnects with `after` to `fallback` when its replica goes away (and stops when that one is
+/// gone too, at the end of the run).
 fn receive(mut socket: Socket, fallback: String, user: i64, chat: i64, received: Arc<Mutex<Received>>) {
     tokio::spawn(async move {
         let mut last = 0;
@@ -135,7 +139,9 @@ fn receive(mut socket: Socket, fallback: String, user: i64, chat: i64, received:
                 received.seqs.entry(chat).or_default().push(seq);
                 last = last.max(seq);
             }
-            socket = connect(&format!("{fallback}{chat}:{last}"), user).await;
+            // Both replicas gone: the run is over.
+            let Some(reconnected) = try_connect(&format!("{fallback}{chat}:{last}"), user).await else { return };
+            socket = reconnected;
         }
     });
 }

@@ -47,6 +47,9 @@ async fn call(system: &System, world: &World, persona: Persona, rule: &Rule) -> 
     answer
 }
 
+/// How often the refused calls are made while events of the world are still being consumed.
+const REFUSAL_ATTEMPTS: usize = 3;
+
 /// A call slower than this is printed (a stuck suite then says where it was).
 const SLOW_CALL: Duration = Duration::from_secs(2);
 
@@ -117,19 +120,31 @@ async fn every_operation_refuses_everyone_the_table_does_not_allow() {
         .collect();
     assert!(stale.is_empty(), "rules for operations the document no longer has: {stale:#?}");
 
+    // A refused call never consumes an event, so a changed `inbox` means the system was still
+    // catching up with the world's events (a loaded broker delivers in hops of seconds): the
+    // refused calls are made again on a quieter system, up to three times.
     let mut report = Report::default();
-    let before = within("the databases settle", Duration::from_secs(60), database::settled(&system)).await;
-    within("refused callers are turned away", Duration::from_secs(180), async {
-        for rule in RULES {
-            for persona in Persona::ALL.into_iter().filter(|p| !rule.may.contains(p)) {
-                let (status, body) = call(&system, &world, persona, rule).await;
-                report.check(&world, persona, rule, status, &body);
+    let mut written = Vec::new();
+    for attempt in 1..=REFUSAL_ATTEMPTS {
+        report = Report::default();
+        let before = within("the databases settle", Duration::from_secs(60), database::settled(&system)).await;
+        within("refused callers are turned away", Duration::from_secs(180), async {
+            for rule in RULES {
+                for persona in Persona::ALL.into_iter().filter(|p| !rule.may.contains(p)) {
+                    let (status, body) = call(&system, &world, persona, rule).await;
+                    report.check(&world, persona, rule, status, &body);
+                }
             }
+        })
+        .await;
+        let after = within("the databases settle again", Duration::from_secs(60), database::settled(&system)).await;
+        written = database::changed(&before, &after);
+        let consuming = written.iter().any(|table| table.ends_with(".inbox"));
+        if !consuming || attempt == REFUSAL_ATTEMPTS {
+            break;
         }
-    })
-    .await;
-    let after = within("the databases settle again", Duration::from_secs(60), database::settled(&system)).await;
-    let written = database::changed(&before, &after);
+        println!("events were still being consumed ({written:?}); the refused calls again");
+    }
     let refused = report.calls;
 
     // Reads first, then writes in the table's order (it closes before it reopens, and accepts

@@ -194,6 +194,9 @@ async fn main() {
     let rustus = Command::new(rustus_binary())
         .args(["--host", "127.0.0.1", "--port", &rustus_port.to_string(), "--data-dir"])
         .arg(&rustus_dir)
+        // Its upload records too (by default `./data` of the working directory).
+        .arg("--info-dir")
+        .arg(&rustus_dir)
         .args(["--url", "/files", "--max-body-size", &(16 * MB).to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -325,10 +325,27 @@ async fn finish(state: &AppState, video: &Video, outputs: Outputs) -> Outcome {
         thumbnail_urls: outputs.thumbnails.iter().map(|p| crate::http::files::url(p)).collect(),
         hls_url: outputs.hls_path.as_deref().map(crate::http::files::url).unwrap_or_default(),
     };
+    conclude(state, video.id, Conclusion::Ready(&outputs), event.into()).await
+}
+
+/// Where a processed video ends.
+#[derive(Clone, Copy)]
+enum Conclusion<'a> {
+    Ready(&'a Outputs),
+    Failed(&'a str),
+}
+
+/// Moves the video to its conclusion and publishes `event` with it in one transaction; a
+/// redelivered job whose video has already moved publishes nothing.
+async fn conclude(state: &AppState, video_id: i64, conclusion: Conclusion<'_>, event: Payload) -> Outcome {
     let committed = async {
         let mut conn = state.db.get().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            if videos::mark_ready(conn, video.id, &outputs).await? {
+            let moved = match conclusion {
+                Conclusion::Ready(outputs) => videos::mark_ready(conn, video_id, outputs).await?,
+                Conclusion::Failed(reason) => videos::mark_failed(conn, video_id, reason).await?,
+            };
+            if moved {
                 outbox::publish(conn, event).await?;
             }
             Ok(())
@@ -337,31 +354,17 @@ async fn finish(state: &AppState, video: &Video, outputs: Outputs) -> Outcome {
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    match committed {
-        Ok(()) => Outcome::Done("ready"),
-        Err(error) => Outcome::Retry(error.to_string()),
+    match (committed, conclusion) {
+        (Ok(()), Conclusion::Ready(_)) => Outcome::Done("ready"),
+        (Ok(()), Conclusion::Failed(_)) => Outcome::Done("failed"),
+        (Err(error), _) => Outcome::Retry(error.to_string()),
     }
 }
 
 async fn fail(state: &AppState, video: &Video, reason: &str) -> Outcome {
     tracing::info!(video_id = video.id, %reason, "processing failed");
     let event = VideoFailed { video_id: video.id, author_id: video.user_id, reason: reason.to_owned() };
-    let committed = async {
-        let mut conn = state.db.get().await?;
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            if videos::mark_failed(conn, video.id, reason).await? {
-                outbox::publish(conn, event).await?;
-            }
-            Ok(())
-        })
-        .await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    match committed {
-        Ok(()) => Outcome::Done("failed"),
-        Err(error) => Outcome::Retry(error.to_string()),
-    }
+    conclude(state, video.id, Conclusion::Failed(reason), event.into()).await
 }
 
 /// Re-queues videos whose job seems lost (waiting, untouched for a while): the outbox relay

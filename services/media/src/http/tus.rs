@@ -179,12 +179,7 @@ pub async fn head(
         }
         None => {}
     }
-    if upload.status == uploads::RECEIVING {
-        response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
-    }
-    if let Some(video) = upload.video_id {
-        response.insert_header(("Video-Id", video.to_string()));
-    }
+    progress_headers(&mut response, &upload);
     Ok(response.finish())
 }
 
@@ -222,12 +217,7 @@ pub async fn patch(
     let upload = own_upload(&mut conn, upload.id, user.id).await?;
     let mut response = answer(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", offset.to_string()));
-    if upload.status == uploads::RECEIVING {
-        response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
-    }
-    if let Some(video) = upload.video_id {
-        response.insert_header(("Video-Id", video.to_string()));
-    }
+    progress_headers(&mut response, &upload);
     Ok(response.finish())
 }
 
@@ -469,6 +459,17 @@ async fn live_upload(conn: &mut diesel_async::AsyncPgConnection, id: Uuid, user_
             .with_details(upload.error.unwrap_or_default()));
     }
     Ok(upload)
+}
+
+/// What an upload's HEAD and PATCH answers say besides the offset: when an unfinished upload
+/// expires, and the video a finished one became.
+fn progress_headers(response: &mut HttpResponseBuilder, upload: &Upload) {
+    if upload.status == uploads::RECEIVING {
+        response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
+    }
+    if let Some(video) = upload.video_id {
+        response.insert_header(("Video-Id", video.to_string()));
+    }
 }
 
 /// Every tus answer says which protocol version it speaks.

@@ -134,6 +134,7 @@ event_types! {
     VideoDeleted => "video.deleted" on MEDIA_VIDEOS by |e| e.video_id,
     StoryCreated => "story.created" on MEDIA_STORIES by |e| e.story_id,
     StoryExpired => "story.expired" on MEDIA_STORIES by |e| e.story_id,
+    VideoAnalysisRequested => "video.analysis_requested" on MEDIA_VIDEOS by |e| e.video_id,
     ChatCreated => "chat.created" on CHAT_MESSAGES by |e| e.chat_id,
     ChatMessageSent => "chat.message_sent" on CHAT_MESSAGES by |e| e.chat_id,
     ChatMessageRead => "chat.message_read" on CHAT_MESSAGES by |e| e.chat_id,

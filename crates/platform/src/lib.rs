@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod connections;
 pub mod consumer;
@@ -23,6 +24,7 @@ pub mod nats;
 pub mod outbox;
 pub mod pagination;
 pub mod redis;
+pub mod search;
 pub mod service;
 pub mod storage;
 pub mod telemetry;

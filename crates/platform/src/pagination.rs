@@ -68,6 +68,16 @@ impl PageRequest {
         self.limit + 1
     }
 
+    /// The page's start as SQL parameters: the keyset position to continue after (`None` from
+    /// the first row), and the offset (0 unless an old client sent one).
+    pub fn keyset(&self) -> (Option<DateTime<Utc>>, i64, i64) {
+        match self.start {
+            Start::After { created_at, id } => (Some(created_at), id, 0),
+            Start::Offset(offset) => (None, 0, offset),
+            Start::First => (None, 0, 0),
+        }
+    }
+
     /// Where a ranked list (search results) starts: keyset cursors mean nothing there.
     pub fn offset(&self) -> i64 {
         match self.start {
@@ -77,7 +87,7 @@ impl PageRequest {
     }
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

@@ -225,6 +225,26 @@ impl Kit {
         self
     }
 
+    /// Runs `tick` now and then every `interval` until shutdown; a tick that fails is logged
+    /// and the next one comes at its time.
+    pub fn every<F, Fut>(&mut self, name: &'static str, interval: std::time::Duration, tick: F) -> &mut Self
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.job(name, move |stop| async move {
+            loop {
+                if let Err(error) = tick().await {
+                    tracing::warn!(job = name, error = %format!("{error:#}"), "a periodic job failed; it runs again");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stop.cancelled() => return,
+                }
+            }
+        })
+    }
+
     /// Binds the HTTP server with the platform's middleware, `/health` and friends, the token
     /// verifier and `routes`; starts the outbox relay (publishing the catalogue's topics of the
     /// service), the consumers and the jobs.

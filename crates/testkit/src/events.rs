@@ -1,4 +1,4 @@
-//! Reading what a service published to Kafka.
+//! Reading what a service published to Kafka, and publishing as another service would.
 
 use contracts::Envelope;
 use platform::config::KafkaSettings;
@@ -6,6 +6,17 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Publishes `envelope` on `topic` (of this test's prefix), keyed by its aggregate id, the
+/// way another service's outbox relay would; creates the topic when it is missing.
+pub async fn publish(kafka: &KafkaSettings, topic: &str, envelope: &Envelope) {
+    use prost::Message as _;
+    platform::kafka::ensure_topics(kafka, &[topic]).await.expect("the topic exists");
+    let producer = platform::kafka::producer(kafka).expect("a Kafka producer").client();
+    let (topic, payload) = (kafka.topic(topic), envelope.encode_to_vec());
+    let record = rdkafka::producer::FutureRecord::to(&topic).key(envelope.aggregate_id.as_str()).payload(&payload);
+    producer.send(record, Duration::from_secs(10)).await.map_err(|(error, _)| error).expect("the event is published");
+}
 
 /// Reads `topic` (of this test's prefix) from the start until `pick` returns something;
 /// checks that the event is keyed by its aggregate id. Panics after 30 s.

@@ -10,6 +10,7 @@ pub mod events;
 pub mod fake_http;
 pub mod keys;
 pub mod load;
+pub mod pgbench;
 pub mod proxy;
 pub mod smtp;
 

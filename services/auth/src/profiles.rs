@@ -7,7 +7,6 @@ use crate::store::profiles::{self, ProfileChanges};
 use crate::store::users::{self, User};
 use contracts::Role;
 use contracts::events::UserUpdated;
-use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::ApiError;
 use platform::outbox;
@@ -43,19 +42,12 @@ pub struct PublicProfile {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn cache_key(state: &AppState, id: i64) -> String {
-    state.redis.key(&format!("auth:profile:{id}"))
+fn cache(state: &AppState) -> platform::cache::JsonCache {
+    platform::cache::JsonCache::new(state.redis.clone(), "auth:profile", state.settings.profile_cache_secs)
 }
 
 pub async fn forget(state: &AppState, ids: &[i64]) {
-    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, *id)).collect();
-    let deleted: Result<(), _> = match state.redis.get().await {
-        Ok(mut conn) => conn.del(keys).await,
-        Err(error) => return tracing::warn!(%error, "cannot drop cached profiles"),
-    };
-    if let Err(error) = deleted {
-        tracing::warn!(%error, "cannot drop cached profiles");
-    }
+    cache(state).forget(ids).await;
 }
 
 async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, ApiError> {
@@ -89,27 +81,7 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, Ap
 
 /// A public profile, from the cache when it is there. A cache outage only costs speed.
 pub async fn public_profile(state: &AppState, id: i64) -> Result<PublicProfile, ApiError> {
-    let ttl = state.settings.profile_cache_secs;
-    if ttl == 0 {
-        return load(&mut *state.db.get().await?, id).await;
-    }
-    let key = cache_key(state, id);
-    let mut redis = state.redis.get().await.ok();
-    if let Some(redis) = redis.as_mut()
-        && let Ok(Some(cached)) = redis.get::<_, Option<String>>(&key).await
-        && let Ok(profile) = serde_json::from_str(&cached)
-    {
-        return Ok(profile);
-    }
-    let mut conn = state.db.get().await?;
-    let profile = load(&mut conn, id).await?;
-    if let (Some(redis), Ok(json)) = (redis.as_mut(), serde_json::to_string(&profile)) {
-        let stored: Result<(), _> = redis.set_ex(&key, json, ttl).await;
-        if let Err(error) = stored {
-            tracing::warn!(%error, "cannot cache a profile");
-        }
-    }
-    Ok(profile)
+    cache(state).get_or_load(&id.to_string(), async { load(&mut *state.db.get().await?, id).await }).await
 }
 
 /// Applies `changes` and publishes `user.updated` in the same transaction.

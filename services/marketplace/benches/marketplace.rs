@@ -9,11 +9,11 @@
 use contracts::Role;
 use diesel_async::SimpleAsyncConnection;
 use marketplace::config::{Config, MarketplaceSettings};
-use std::process::Command;
 use std::time::Duration;
 use testkit::fake_http::FakeHttp;
 use testkit::keys::KEY_1;
-use testkit::load::{self, Throughput};
+use testkit::load;
+use testkit::pgbench;
 use testkit::{TestApp, TestSchema, unique_prefix};
 
 const CONCURRENCY: usize = 16;
@@ -64,69 +64,6 @@ WHERE role = 'master' AND active AND username IS NOT NULL
 ORDER BY relevance DESC, (CASE WHEN review_count = 0 THEN 0 ELSE rating_sum::float8 / review_count END) DESC, id
 LIMIT 21 OFFSET 0;";
 
-fn pg_env(schema: &TestSchema) -> Vec<(&'static str, String)> {
-    vec![("PGOPTIONS", format!("-c search_path={},public", schema.name))]
-}
-
-/// Runs `sql` with pgbench (same concurrency and duration); throughput and p99 from its log.
-fn pgbench(schema: &TestSchema, name: &str, sql: &str) -> Throughput {
-    let dir = std::env::temp_dir().join(format!("mebelplace-pgbench-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join(format!("{name}.sql"));
-    std::fs::write(&script, sql.replace('\n', " ")).unwrap();
-    let output = Command::new("pgbench")
-        .envs(pg_env(schema))
-        .args(["-n", "-h", "127.0.0.1", "-U", "postgres", "-M", "prepared", "-l", "--log-prefix"])
-        .arg(dir.join("log"))
-        .args(["-c", &CONCURRENCY.to_string(), "-j", "2", "-T", &RUN.as_secs().to_string(), "-f"])
-        .arg(&script)
-        .arg("mebelplace_test")
-        .output()
-        .expect("pgbench runs (Debian package postgresql-contrib / postgresql-client)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "pgbench failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    let per_second = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("tps = "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
-        .expect("pgbench prints tps");
-    let mut latencies_us: Vec<u64> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with("log"))
-        .flat_map(|entry| {
-            std::fs::read_to_string(entry.path()).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>()
-        })
-        .filter_map(|line| line.split_whitespace().nth(2).and_then(|latency| latency.parse().ok()))
-        .collect();
-    latencies_us.sort_unstable();
-    std::fs::remove_dir_all(&dir).ok();
-    let p99 = Duration::from_micros(latencies_us[latencies_us.len() * 99 / 100]);
-    Throughput { per_second, p99 }
-}
-
-fn explain(schema: &TestSchema, sql: &str) -> String {
-    let output = Command::new("psql")
-        .envs(pg_env(schema))
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "mebelplace_test", "-X", "-A", "-t", "-c"])
-        .arg(format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}"))
-        .output()
-        .expect("psql runs");
-    String::from_utf8_lossy(&output.stdout).lines().map(|line| format!("    {line}\n")).collect()
-}
-
-fn report(what: &str, service: Throughput, database: Throughput) {
-    println!("{what}");
-    println!("  through HTTP: {:>8.0} req/s, p99 {:>6.2} ms", service.per_second, service.p99_ms());
-    println!("  pgbench:      {:>8.0} tx/s,  p99 {:>6.2} ms", database.per_second, database.p99_ms());
-    println!(
-        "  service / database throughput: {:.2}; p99 added: {:.2} ms",
-        service.per_second / database.per_second,
-        service.p99_ms() - database.p99_ms()
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let schema = TestSchema::create(&[marketplace::MIGRATIONS]).await;
@@ -147,14 +84,14 @@ async fn main() {
     let feed = app.url("/api/v2/requests?region=almaty&category=kitchens");
     load::get(&feed, Some(&token), CONCURRENCY, Duration::from_secs(1)).await; // warm-up
     let service = load::wrk(&feed, Some(&token), CONCURRENCY, RUN);
-    let database = pgbench(&schema, "feed", FEED_SQL);
-    report("masters' feed: GET /requests?region=almaty&category=kitchens", service, database);
-    print!("  plan:\n{}", explain(&schema, FEED_SQL));
+    let database = pgbench::run(&schema, "feed", FEED_SQL, CONCURRENCY, RUN);
+    pgbench::report("masters' feed: GET /requests?region=almaty&category=kitchens", service, database);
+    print!("  plan:\n{}", pgbench::explain(&schema, FEED_SQL));
 
     let search = app.url("/api/v2/search/masters?q=%D0%BA%D1%83%D1%85%D0%BD%D0%B8&region=almaty");
     load::get(&search, None, CONCURRENCY, Duration::from_secs(1)).await;
     let service = load::wrk(&search, None, CONCURRENCY, RUN);
-    let database = pgbench(&schema, "search", SEARCH_SQL);
-    report("GET /search/masters?q=кухни&region=almaty", service, database);
-    print!("  plan:\n{}", explain(&schema, SEARCH_SQL));
+    let database = pgbench::run(&schema, "search", SEARCH_SQL, CONCURRENCY, RUN);
+    pgbench::report("GET /search/masters?q=кухни&region=almaty", service, database);
+    print!("  plan:\n{}", pgbench::explain(&schema, SEARCH_SQL));
 }

@@ -3,7 +3,11 @@
 //!    tus server from crates.io) by the same client onto the same disk: throughput and ratio;
 //! 2. the multipart upload of the same bytes against `dd` writing them to the same disk;
 //! 3. media's peak RSS (VmHWM) over those uploads (it runs as its own process);
-//! 4. the worker's job (probe, thumbnails, HLS ladder) against the same ffmpeg commands run by hand.
+//! 4. the worker's job (probe, thumbnails, HLS ladder) against the same ffmpeg commands run by hand;
+//! 5. the feed (uncached, cached) against its SQL through pgbench, and like throughput.
+
+#[path = "support/feed.rs"]
+mod feed;
 
 use media::domain::ladder::{self, Source};
 use media::transcode;
@@ -153,6 +157,10 @@ fn ratio(what: &str, ours: Duration, theirs: Duration, their_name: &str) {
 
 #[tokio::main]
 async fn main() {
+    // `cargo bench -p media --bench media -- feed` runs the feed part alone.
+    if std::env::args().any(|arg| arg == "feed") {
+        return feed::run().await;
+    }
     let dir = std::env::temp_dir().join(format!("media-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let video = big_video(&dir);
@@ -329,4 +337,5 @@ async fn main() {
     println!("  same ffprobe + ffmpeg by hand:  {:.2} s", by_hand.as_secs_f64());
     println!("  job / by hand: {:.2} (goal ≤ 1.10)", job.as_secs_f64() / by_hand.as_secs_f64());
     let _ = std::fs::remove_dir_all(&dir);
+    feed::run().await;
 }

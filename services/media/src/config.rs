@@ -57,6 +57,10 @@ pub struct MediaSettings {
     pub story_lifetime_secs: u64,
     /// How often buffered view counts are written to the database.
     pub views_flush_interval_ms: u64,
+    /// Feed pages are cached this long (their counters are always read fresh); 0 turns it off.
+    pub feed_cache_secs: u64,
+    /// A ready video's details are cached this long (counters fresh; an edit drops them).
+    pub video_cache_secs: u64,
 }
 
 impl Default for MediaSettings {
@@ -77,6 +81,8 @@ impl Default for MediaSettings {
             presign_ttl_secs: 3600,
             story_lifetime_secs: 24 * 3600,
             views_flush_interval_ms: 5_000,
+            feed_cache_secs: 180,
+            video_cache_secs: 900,
         }
     }
 }

@@ -2,8 +2,11 @@
 //! storage, and the processing worker (ffprobe, thumbnails, HLS). `build` wires it from its
 //! configuration, for `main` and for tests alike.
 
+pub mod analysis;
 pub mod config;
 pub mod domain;
+pub mod feed;
+pub mod gauges;
 pub mod http;
 pub mod ingest;
 pub mod probe;
@@ -14,6 +17,7 @@ pub mod storage;
 pub mod store;
 pub mod stories;
 pub mod transcode;
+pub mod videos;
 pub mod worker;
 
 use crate::config::Config;
@@ -37,6 +41,16 @@ pub const SERVICE: Declaration<Config> = Declaration {
     commands: &[],
 };
 
+/// Runs `tick` on the shared state every `interval`.
+fn every<F, Fut>(kit: &mut Kit, name: &'static str, interval: Duration, state: &Arc<AppState>, tick: F)
+where
+    F: Fn(Arc<AppState>) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let state = state.clone();
+    kit.every(name, interval, move || tick(state.clone()));
+}
+
 pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     let mut kit = Kit::open(&MEDIA, &config.platform).await?;
     let metrics = MediaMetrics::new();
@@ -55,28 +69,21 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
         kit.job("ensure-job-stream", move |stop| worker::keep_ensuring_stream(client, nats, stop));
     }
     let interval = Duration::from_secs(config.media.expiry_interval_secs.max(1));
-    kit.job("upload-expiry", {
-        let state = state.clone();
-        move |stop| resumable::expire(state, interval, stop)
-    });
     let views = Duration::from_millis(config.media.views_flush_interval_ms.max(10));
-    kit.consume(social::SOCIAL_CONSUMER, &[topics::AUTH_USERS, topics::AUTH_SUBSCRIPTIONS], social::SocialHandler)
-        .job("view-flush", {
-            let state = state.clone();
-            move |stop| social::flush_views(state, views, stop)
-        })
-        .job("deleted-files", {
-            let state = state.clone();
-            move |stop| social::remove_deleted_files(state, interval, stop)
-        })
-        .job("story-expiry", {
-            let state = state.clone();
-            move |stop| stories::expire(state, interval, stop)
-        });
+    kit.consume(social::SOCIAL_CONSUMER, &[topics::AUTH_USERS, topics::AUTH_SUBSCRIPTIONS], social::SocialHandler);
+    every(&mut kit, "upload-expiry", interval, &state, |s| async move { resumable::expire_once(&s).await.map(drop) });
+    every(&mut kit, "view-flush", views, &state, |s| async move { social::flush_views_once(&s).await });
+    every(&mut kit, "deleted-files", interval, &state, |s| async move { social::remove_deleted_once(&s).await });
+    every(&mut kit, "story-expiry", interval, &state, |s| async move { stories::expire_once(&s).await.map(drop) });
+    every(&mut kit, "business-gauges", interval, &state, |s| async move { gauges::refresh(&s).await });
     if config.media.worker {
         let (client, nats) = (kit.nats(), config.platform.nats.clone());
         let worker_state = state.clone();
         kit.job("media-worker", move |stop| worker::run(worker_state, client, nats, stop));
+        let (client, nats, analyzer_state) = (kit.nats(), config.platform.nats.clone(), state.clone());
+        kit.job("media-analyzer", move |stop| {
+            worker::serve(analyzer_state, client, nats, analysis::ANALYSIS, 1, analysis::HANDLER, stop)
+        });
         let sweep_state = state.clone();
         kit.job("requeue-lost-jobs", move |stop| worker::requeue_lost(sweep_state, interval, stop));
     }

@@ -11,9 +11,7 @@ use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
 use platform::ApiError;
 use platform::redis::RedisPool;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 /// How long a lease lasts without being renewed (a crashed writer frees the upload after it).
 const LEASE: Duration = Duration::from_secs(30);
@@ -116,19 +114,6 @@ pub async fn finish(state: &AppState, upload: &Upload) -> Result<Option<Video>, 
         Err(IngestError::Unavailable(error)) => {
             uploads::abort_assembly(&mut conn, upload.id).await?;
             Err(error)
-        }
-    }
-}
-
-/// Deletes uploads past their expiry, with their staged files, every `interval`.
-pub async fn expire(state: Arc<AppState>, interval: Duration, stop: CancellationToken) {
-    loop {
-        if let Err(error) = expire_once(&state).await {
-            tracing::warn!(error = %format!("{error:#}"), "cannot delete expired uploads");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => return,
         }
     }
 }

@@ -14,9 +14,6 @@ use platform::ApiError;
 use platform::consumer::EventHandler;
 use platform::outbox;
 use serde::Serialize;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 pub const MAX_COMMENT_CHARS: usize = 1000;
 
@@ -150,23 +147,22 @@ pub async fn comment(state: &AppState, user_id: i64, video_id: i64, text: &str) 
     .await
 }
 
-/// A page of a ready video's comments, newest first.
+/// A page of a ready video's comments, newest first, without those of people who blocked the
+/// viewer or whom the viewer blocked (viewer 0: anonymous).
 pub async fn comments(
     state: &AppState,
+    viewer: i64,
     video_id: i64,
     page: &platform::pagination::PageRequest,
 ) -> Result<platform::pagination::Page<Comment>, ApiError> {
-    use platform::pagination::Start;
     let mut conn = state.db.get().await?;
     ready_author(&mut conn, video_id).await?;
-    let (after, id, offset) = match page.start {
-        Start::After { created_at, id } => (Some(created_at), id, 0),
-        Start::Offset(offset) => (None, 0, offset),
-        Start::First => (None, 0, 0),
-    };
+    let (after, id, offset) = page.keyset();
     let rows: Vec<Comment> = diesel::sql_query(
         "SELECT id, video_id, user_id, text, created_at FROM comments
          WHERE video_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $6 AND b.blocked_id = comments.user_id)
+                                                    OR (b.blocker_id = comments.user_id AND b.blocked_id = $6))
          ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
     )
     .bind::<BigInt, _>(video_id)
@@ -174,9 +170,44 @@ pub async fn comments(
     .bind::<BigInt, _>(id)
     .bind::<BigInt, _>(page.fetch())
     .bind::<BigInt, _>(offset)
+    .bind::<BigInt, _>(viewer)
     .load(&mut conn)
     .await?;
     Ok(platform::pagination::Page::from_rows(rows, page, |c| (c.created_at, c.id)))
+}
+
+/// Deletes a comment: its author may, and so may the video's owner.
+pub async fn delete_comment(state: &AppState, user_id: i64, video_id: i64, comment_id: i64) -> Result<(), ApiError> {
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = BigInt)]
+            commenter: i64,
+            #[diesel(sql_type = BigInt)]
+            owner: i64,
+        }
+        let found: Option<Found> = diesel::sql_query(
+            "SELECT c.user_id AS commenter, v.user_id AS owner FROM comments c JOIN videos v ON v.id = c.video_id
+             WHERE c.id = $1 AND c.video_id = $2 FOR UPDATE OF c",
+        )
+        .bind::<BigInt, _>(comment_id)
+        .bind::<BigInt, _>(video_id)
+        .get_result(conn)
+        .await
+        .optional_row()?;
+        let found = found.ok_or_else(|| ApiError::not_found("no such comment"))?;
+        if user_id != found.commenter && user_id != found.owner {
+            return Err(ApiError::forbidden("only its author or the video's owner deletes a comment"));
+        }
+        diesel::sql_query("DELETE FROM comments WHERE id = $1").bind::<BigInt, _>(comment_id).execute(conn).await?;
+        diesel::sql_query("UPDATE videos SET comments_count = comments_count - 1 WHERE id = $1")
+            .bind::<BigInt, _>(video_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes the owner's video; its files are removed by a job once the deletion has committed.
@@ -207,20 +238,8 @@ struct Prefix {
     prefix: String,
 }
 
-/// Removes the files of deleted videos, every `interval`.
-pub async fn remove_deleted_files(state: Arc<AppState>, interval: Duration, stop: CancellationToken) {
-    loop {
-        if let Err(error) = remove_deleted_once(&state).await {
-            tracing::warn!(error = %format!("{error:#}"), "cannot remove deleted files yet");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => return,
-        }
-    }
-}
-
-async fn remove_deleted_once(state: &AppState) -> anyhow::Result<()> {
+/// Removes the files of deleted videos (their deletion has committed).
+pub async fn remove_deleted_once(state: &AppState) -> anyhow::Result<()> {
     let mut conn = state.db.get().await?;
     let pending: Vec<Prefix> =
         diesel::sql_query("SELECT prefix FROM file_deletions ORDER BY created_at LIMIT 100").load(&mut conn).await?;
@@ -234,26 +253,22 @@ async fn remove_deleted_once(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Marks the viewer as having seen the video for an hour and, if they had not, adds the view
+/// to the pending counts: one step, so that no view is marked without being counted.
+const COUNT_VIEW: &str = "if redis.call('SET', KEYS[1], 1, 'NX', 'EX', 3600) then
+  return redis.call('HINCRBY', KEYS[2], ARGV[1], 1) end
+return 0";
+
 /// Counts a view of `video_id` by `viewer` (a user id or a client key), once per hour.
 pub async fn count_view(state: &AppState, video_id: i64, viewer: &str) -> Result<(), ApiError> {
     let redis = &state.redis;
     let mut conn = redis.get().await?;
-    let first: Option<String> = redis::cmd("SET")
-        .arg(redis.key(&format!("media:viewed:{video_id}:{viewer}")))
-        .arg(1)
-        .arg("NX")
-        .arg("EX")
-        .arg(3600)
-        .query_async(&mut conn)
+    let _: i64 = redis::Script::new(COUNT_VIEW)
+        .key(redis.key(&format!("media:viewed:{video_id}:{viewer}")))
+        .key(redis.key("media:views:pending"))
+        .arg(video_id)
+        .invoke_async(&mut conn)
         .await?;
-    if first.is_some() {
-        let _: i64 = redis::cmd("HINCRBY")
-            .arg(redis.key("media:views:pending"))
-            .arg(video_id)
-            .arg(1)
-            .query_async(&mut conn)
-            .await?;
-    }
     Ok(())
 }
 
@@ -262,78 +277,86 @@ const SEAL: &str = "if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('RENAME', KEYS[1], KEYS[2] .. ARGV[1]); redis.call('SADD', KEYS[3], ARGV[1]) end
 return redis.call('SMEMBERS', KEYS[3])";
 
-/// Flushes view counts to the database every `interval`. A batch is applied with its id in
-/// one transaction and forgotten in Redis afterwards, so a flusher that dies anywhere in
-/// between neither loses nor doubles a view: the next one applies the batch or skips it.
-pub async fn flush_views(state: Arc<AppState>, interval: Duration, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => return,
-        }
-        if let Err(error) = flush_views_once(&state).await {
-            tracing::warn!(error = %format!("{error:#}"), "cannot flush views yet");
-        }
+/// Flushes buffered view counts. A batch is applied with its id in one transaction and
+/// forgotten in Redis afterwards, so a flusher that dies anywhere in between neither loses nor
+/// doubles a view: the next one applies the batch or skips it.
+pub async fn flush_views_once(state: &AppState) -> anyhow::Result<()> {
+    for batch in seal_views(state).await? {
+        apply_views(state, &batch).await?;
+        forget_views(state, &batch).await?;
     }
+    Ok(())
 }
 
-pub async fn flush_views_once(state: &AppState) -> anyhow::Result<()> {
+/// Moves the pending counts into a new batch; answers every batch not yet forgotten (those
+/// of flushers that died are among them).
+pub async fn seal_views(state: &AppState) -> anyhow::Result<Vec<String>> {
     let redis = &state.redis;
-    let mut rconn = redis.get().await?;
-    let batch_key = redis.key("media:views:batch:");
     let batches: Vec<String> = redis::Script::new(SEAL)
         .key(redis.key("media:views:pending"))
-        .key(&batch_key)
+        .key(redis.key("media:views:batch:"))
         .key(redis.key("media:views:batches"))
         .arg(uuid::Uuid::now_v7().to_string())
-        .invoke_async(&mut rconn)
+        .invoke_async(&mut redis.get().await?)
         .await?;
-    for batch in batches {
-        let counts: std::collections::HashMap<i64, i64> =
-            redis::cmd("HGETALL").arg(format!("{batch_key}{batch}")).query_async(&mut rconn).await?;
-        let (ids, views): (Vec<i64>, Vec<i64>) = counts.into_iter().unzip();
-        let mut conn = state.db.get().await?;
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            let fresh = diesel::sql_query("INSERT INTO view_flushes (id) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind::<Text, _>(&batch)
-                .execute(conn)
+    Ok(batches)
+}
+
+/// Adds a batch's counts to the videos, once: the batch's id is recorded in the same
+/// transaction, and a batch already recorded is skipped.
+pub async fn apply_views(state: &AppState, batch: &str) -> anyhow::Result<()> {
+    let counts: std::collections::HashMap<i64, i64> = redis::cmd("HGETALL")
+        .arg(state.redis.key(&format!("media:views:batch:{batch}")))
+        .query_async(&mut state.redis.get().await?)
+        .await?;
+    let (ids, views): (Vec<i64>, Vec<i64>) = counts.into_iter().unzip();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        let fresh = diesel::sql_query("INSERT INTO view_flushes (id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind::<Text, _>(batch)
+            .execute(conn)
+            .await?;
+        if fresh == 0 {
+            return Ok(());
+        }
+        #[derive(QueryableByName)]
+        struct Viewed {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = BigInt)]
+            user_id: i64,
+            #[diesel(sql_type = BigInt)]
+            views: i64,
+        }
+        let viewed: Vec<Viewed> = diesel::sql_query(
+            "UPDATE videos v SET views_count = v.views_count + c.views FROM unnest($1, $2) AS c(id, views)
+             WHERE v.id = c.id RETURNING v.id, v.user_id, c.views",
+        )
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<BigInt>, _>(&views)
+        .load(conn)
+        .await?;
+        for video in viewed {
+            outbox::publish(conn, VideoViewed { video_id: video.id, author_id: video.user_id, views: video.views })
                 .await?;
-            if fresh == 0 {
-                return Ok(());
-            }
-            #[derive(QueryableByName)]
-            struct Viewed {
-                #[diesel(sql_type = BigInt)]
-                id: i64,
-                #[diesel(sql_type = BigInt)]
-                user_id: i64,
-                #[diesel(sql_type = BigInt)]
-                views: i64,
-            }
-            let viewed: Vec<Viewed> = diesel::sql_query(
-                "UPDATE videos v SET views_count = v.views_count + c.views FROM unnest($1, $2) AS c(id, views)
-                 WHERE v.id = c.id RETURNING v.id, v.user_id, c.views",
-            )
-            .bind::<Array<BigInt>, _>(&ids)
-            .bind::<Array<BigInt>, _>(&views)
-            .load(conn)
-            .await?;
-            for video in viewed {
-                outbox::publish(conn, VideoViewed { video_id: video.id, author_id: video.user_id, views: video.views })
-                    .await?;
-            }
-            Ok(())
-        })
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Forgets an applied batch.
+pub async fn forget_views(state: &AppState, batch: &str) -> anyhow::Result<()> {
+    let redis = &state.redis;
+    let _: () = redis::pipe()
+        .cmd("DEL")
+        .arg(redis.key(&format!("media:views:batch:{batch}")))
+        .cmd("SREM")
+        .arg(redis.key("media:views:batches"))
+        .arg(batch)
+        .query_async(&mut redis.get().await?)
         .await?;
-        let _: () = redis::pipe()
-            .cmd("DEL")
-            .arg(format!("{batch_key}{batch}"))
-            .cmd("SREM")
-            .arg(redis.key("media:views:batches"))
-            .arg(&batch)
-            .query_async(&mut rconn)
-            .await?;
-    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use crate::config::MediaSettings;
 use crate::storage::Storage;
 use platform::db::PgPool;
 use platform::redis::RedisPool;
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 pub struct AppState {
     pub db: PgPool,
@@ -12,6 +12,20 @@ pub struct AppState {
     pub storage: Storage,
     pub settings: MediaSettings,
     pub metrics: MediaMetrics,
+}
+
+impl AppState {
+    /// A state of its own for `config` (new pools): what a tool or a test needs to run the
+    /// service's jobs beside it.
+    pub fn open(config: &crate::config::Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            db: platform::db::pool(&config.platform.database)?,
+            redis: platform::redis::pool(&config.platform.redis)?,
+            storage: Storage::open(&config.platform.storage, &config.media)?,
+            settings: config.media.clone(),
+            metrics: MediaMetrics::new(),
+        })
+    }
 }
 
 /// The media service's own metrics, beside the platform's HTTP ones.
@@ -26,6 +40,10 @@ pub struct MediaMetrics {
     pub queue_depth: IntGauge,
     pub job_seconds: Histogram,
     pub jobs_finished: IntCounterVec,
+    /// Videos by status (as of the last count).
+    pub videos: IntGaugeVec,
+    /// Stories shown now (not expired).
+    pub active_stories: IntGauge,
 }
 
 impl MediaMetrics {
@@ -47,6 +65,10 @@ impl MediaMetrics {
             )
             .expect("static metric definition"),
             jobs_finished: counter_vec("media_jobs_total", "Processing jobs finished, by outcome", &["outcome"]),
+            videos: IntGaugeVec::new(Opts::new("media_videos", "Videos by status"), &["status"])
+                .expect("static metric definition"),
+            active_stories: IntGauge::new("media_active_stories", "Stories shown now")
+                .expect("static metric definition"),
         }
     }
 
@@ -64,6 +86,8 @@ impl MediaMetrics {
         registry.register(Box::new(self.queue_depth.clone()))?;
         registry.register(Box::new(self.job_seconds.clone()))?;
         registry.register(Box::new(self.jobs_finished.clone()))?;
+        registry.register(Box::new(self.videos.clone()))?;
+        registry.register(Box::new(self.active_stories.clone()))?;
         Ok(())
     }
 }

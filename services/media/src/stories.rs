@@ -7,15 +7,12 @@ use chrono::{DateTime, Utc};
 use contracts::events::{StoryCreated, StoryExpired};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use object_store::path::Path as ObjectPath;
 use platform::ApiError;
 use platform::outbox;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 pub const LIFETIME_HOURS: i64 = 24;
 pub const MAX_STORY_BYTES: u64 = 50 * 1024 * 1024;
@@ -77,6 +74,11 @@ pub struct Story {
     pub expires_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    /// Viewers other than the author, each once.
+    #[diesel(sql_type = BigInt)]
+    pub views_count: i64,
+    #[diesel(sql_type = BigInt)]
+    pub likes_count: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -84,16 +86,80 @@ pub struct StoryView {
     #[serde(flatten)]
     pub story: Story,
     pub media_url: String,
+    /// Whether the caller has viewed it (always true for the author).
+    pub seen: bool,
 }
 
 impl From<Story> for StoryView {
     fn from(story: Story) -> Self {
         let media_url = crate::http::files::url(&story.media_path);
-        Self { story, media_url }
+        Self { story, media_url, seen: false }
     }
 }
 
-const COLUMNS: &str = "id, user_id, kind, media_path, caption, background_color, music, hashtags, location, is_pinned, expired, expires_at, created_at";
+/// One author's active stories, oldest first (the order they are played in).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoryGroup {
+    pub author_id: i64,
+    pub has_unseen: bool,
+    pub stories: Vec<StoryView>,
+}
+
+/// Groups stories by author: the viewer's own first, then authors with unseen stories, then
+/// the rest; among equals, the author of the newest story first.
+pub fn group(viewer: i64, stories: Vec<StoryView>) -> Vec<StoryGroup> {
+    let mut groups: Vec<StoryGroup> = Vec::new();
+    for story in stories {
+        match groups.iter_mut().find(|g| g.author_id == story.story.user_id) {
+            Some(group) => group.stories.push(story),
+            None => groups.push(StoryGroup { author_id: story.story.user_id, has_unseen: false, stories: vec![story] }),
+        }
+    }
+    for group in &mut groups {
+        group.stories.sort_by_key(|s| (s.story.created_at, s.story.id));
+        group.has_unseen = group.stories.iter().any(|s| !s.seen);
+    }
+    let newest = |g: &StoryGroup| g.stories.last().map(|s| (s.story.created_at, s.story.id));
+    groups.sort_by(|a, b| {
+        (b.author_id == viewer, b.has_unseen, newest(b)).cmp(&(a.author_id == viewer, a.has_unseen, newest(a)))
+    });
+    groups
+}
+
+const COLUMNS: &str = "id, user_id, kind, media_path, caption, background_color, music, hashtags, location, is_pinned, expired, expires_at, created_at, views_count, likes_count";
+
+/// The stories among `ids` that `viewer` has seen.
+async fn seen_by(conn: &mut AsyncPgConnection, viewer: i64, ids: &[i64]) -> diesel::QueryResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Seen {
+        #[diesel(sql_type = BigInt)]
+        story_id: i64,
+    }
+    let seen: Vec<Seen> =
+        diesel::sql_query("SELECT story_id FROM story_views WHERE viewer_id = $1 AND story_id = ANY($2)")
+            .bind::<BigInt, _>(viewer)
+            .bind::<Array<BigInt>, _>(ids)
+            .load(conn)
+            .await?;
+    Ok(seen.into_iter().map(|s| s.story_id).collect())
+}
+
+/// `stories` as `viewer` sees them (which they have seen).
+async fn views_for(conn: &mut AsyncPgConnection, viewer: i64, stories: Vec<Story>) -> Result<Vec<StoryView>, ApiError> {
+    let ids: Vec<i64> = stories.iter().map(|s| s.id).collect();
+    let seen = seen_by(conn, viewer, &ids).await?;
+    Ok(stories
+        .into_iter()
+        .map(|story| {
+            let seen = story.user_id == viewer || seen.contains(&story.id);
+            StoryView { seen, ..StoryView::from(story) }
+        })
+        .collect())
+}
+
+/// Whether a block stands between `a` and `b`, either way.
+const BLOCKED: &str = "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $1 AND b.blocked_id = s.user_id)
+                                          OR (b.blocker_id = s.user_id AND b.blocked_id = $1))";
 
 /// Makes a story of the staged `file` (moved into storage).
 pub async fn create(
@@ -161,46 +227,161 @@ pub async fn create(
     }
 }
 
-/// Active stories of the people `viewer` follows and the viewer's own, newest first.
-pub async fn active(state: &AppState, viewer: i64) -> Result<Vec<StoryView>, ApiError> {
+/// Active stories of the people `viewer` follows and the viewer's own, grouped by author.
+pub async fn active(state: &AppState, viewer: i64) -> Result<Vec<StoryGroup>, ApiError> {
     let mut conn = state.db.get().await?;
     let stories: Vec<Story> = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM stories
+        "SELECT {COLUMNS} FROM stories s
          WHERE NOT expired AND (user_id = $1 OR user_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))
-           AND user_id NOT IN (SELECT blocker_id FROM blocks WHERE blocked_id = $1)
+           AND NOT {BLOCKED}
          ORDER BY created_at DESC, id DESC LIMIT 500"
     ))
     .bind::<BigInt, _>(viewer)
     .load(&mut conn)
     .await?;
-    Ok(stories.into_iter().map(StoryView::from).collect())
+    Ok(group(viewer, views_for(&mut conn, viewer, stories).await?))
 }
 
-/// A story: active ones to anyone, expired ones only when pinned (on the profile) or to the author.
-pub async fn find(state: &AppState, viewer: Option<i64>, id: i64) -> Result<StoryView, ApiError> {
+/// A user's stories on their profile: the active ones and the pinned ones, newest first.
+pub async fn of_user(state: &AppState, viewer: Option<i64>, user_id: i64) -> Result<Vec<StoryView>, ApiError> {
     let mut conn = state.db.get().await?;
-    let story: Vec<Story> = diesel::sql_query(format!("SELECT {COLUMNS} FROM stories WHERE id = $1"))
+    let viewer = viewer.unwrap_or(0);
+    let stories: Vec<Story> = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM stories s
+         WHERE user_id = $2 AND (NOT expired OR is_pinned) AND NOT {BLOCKED}
+         ORDER BY created_at DESC, id DESC LIMIT 200"
+    ))
+    .bind::<BigInt, _>(viewer)
+    .bind::<BigInt, _>(user_id)
+    .load(&mut conn)
+    .await?;
+    views_for(&mut conn, viewer, stories).await
+}
+
+/// The story `id` if `viewer` may see it now: active or pinned, no block between them.
+async fn visible(conn: &mut AsyncPgConnection, viewer: i64, id: i64) -> Result<Story, ApiError> {
+    let story: Vec<Story> = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM stories s WHERE id = $2 AND (NOT expired OR is_pinned OR user_id = $1) AND NOT {BLOCKED}"
+    ))
+    .bind::<BigInt, _>(viewer)
+    .bind::<BigInt, _>(id)
+    .load(conn)
+    .await?;
+    story.into_iter().next().ok_or_else(|| ApiError::not_found("no such story"))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Viewed {
+    pub views_count: i64,
+}
+
+/// Records that `viewer` saw the story; each viewer counts once, the author never.
+pub async fn view(state: &AppState, viewer: i64, id: i64) -> Result<Viewed, ApiError> {
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let story = visible(conn, viewer, id).await?;
+        if story.user_id == viewer {
+            return Ok(Viewed { views_count: story.views_count });
+        }
+        let added =
+            diesel::sql_query("INSERT INTO story_views (story_id, viewer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind::<BigInt, _>(id)
+                .bind::<BigInt, _>(viewer)
+                .execute(conn)
+                .await?;
+        let count: Count = diesel::sql_query(
+            "UPDATE stories SET views_count = views_count + $2 WHERE id = $1 RETURNING views_count AS n",
+        )
         .bind::<BigInt, _>(id)
-        .load(&mut conn)
+        .bind::<BigInt, _>(added as i64)
+        .get_result(conn)
         .await?;
-    let story = story.into_iter().next().ok_or_else(|| ApiError::not_found("no such story"))?;
-    if story.expired && !story.is_pinned && viewer != Some(story.user_id) {
+        Ok(Viewed { views_count: count.n })
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(Debug, Serialize, QueryableByName, utoipa::ToSchema)]
+pub struct StoryViewer {
+    #[diesel(sql_type = BigInt)]
+    pub viewer_id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub viewed_at: DateTime<Utc>,
+}
+
+/// Who viewed the author's story, latest first; another user's story is 404.
+pub async fn viewers(
+    state: &AppState,
+    author: i64,
+    id: i64,
+    page: &platform::pagination::PageRequest,
+) -> Result<platform::pagination::Page<StoryViewer>, ApiError> {
+    use platform::pagination::Page;
+    let mut conn = state.db.get().await?;
+    let own: Count = diesel::sql_query("SELECT count(*) AS n FROM stories WHERE id = $1 AND user_id = $2")
+        .bind::<BigInt, _>(id)
+        .bind::<BigInt, _>(author)
+        .get_result(&mut conn)
+        .await?;
+    if own.n == 0 {
         return Err(ApiError::not_found("no such story"));
     }
-    Ok(story.into())
+    let (after, last, offset) = page.keyset();
+    let rows: Vec<StoryViewer> = diesel::sql_query(
+        "SELECT viewer_id, viewed_at FROM story_views
+         WHERE story_id = $1 AND ($2::timestamptz IS NULL OR (viewed_at, viewer_id) < ($2, $3))
+         ORDER BY viewed_at DESC, viewer_id DESC LIMIT $4 OFFSET $5",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Nullable<Timestamptz>, _>(after)
+    .bind::<BigInt, _>(last)
+    .bind::<BigInt, _>(page.fetch())
+    .bind::<BigInt, _>(offset)
+    .load(&mut conn)
+    .await?;
+    Ok(Page::from_rows(rows, page, |v| (v.viewed_at, v.viewer_id)))
 }
 
-/// Expires stories past their time, every `interval` (`story.expired` for each).
-pub async fn expire(state: Arc<AppState>, interval: Duration, stop: CancellationToken) {
-    loop {
-        if let Err(error) = expire_once(&state).await {
-            tracing::warn!(error = %format!("{error:#}"), "cannot expire stories yet");
+/// Likes (or takes back a like of) a story the user may see; once per user.
+pub async fn like(state: &AppState, user_id: i64, id: i64, liked: bool) -> Result<crate::social::LikeState, ApiError> {
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        visible(conn, user_id, id).await?;
+        let changed = if liked {
+            diesel::sql_query("INSERT INTO story_likes (story_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        } else {
+            diesel::sql_query("DELETE FROM story_likes WHERE story_id = $1 AND user_id = $2")
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => return,
-        }
-    }
+        .bind::<BigInt, _>(id)
+        .bind::<BigInt, _>(user_id)
+        .execute(conn)
+        .await? as i64;
+        let count: Count = diesel::sql_query(
+            "UPDATE stories SET likes_count = likes_count + $2 WHERE id = $1 RETURNING likes_count AS n",
+        )
+        .bind::<BigInt, _>(id)
+        .bind::<BigInt, _>(if liked { changed } else { -changed })
+        .get_result(conn)
+        .await?;
+        Ok(crate::social::LikeState { liked, likes_count: count.n })
+    })
+    .await
+}
+
+/// A story: active ones to anyone, expired ones only when pinned (on the profile) or to the
+/// author; never across a block.
+pub async fn find(state: &AppState, viewer: Option<i64>, id: i64) -> Result<StoryView, ApiError> {
+    let mut conn = state.db.get().await?;
+    let viewer = viewer.unwrap_or(0);
+    let story = visible(&mut conn, viewer, id).await?;
+    let views = views_for(&mut conn, viewer, vec![story]).await?;
+    views.into_iter().next().ok_or_else(|| ApiError::not_found("no such story"))
 }
 
 pub async fn expire_once(state: &AppState) -> anyhow::Result<usize> {
@@ -228,4 +409,50 @@ pub async fn expire_once(state: &AppState) -> anyhow::Result<usize> {
         })
         .await?;
     Ok(expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn story(id: i64, user_id: i64, minute: u32, seen: bool) -> StoryView {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 12, minute, 0).unwrap();
+        let story = Story {
+            id,
+            user_id,
+            kind: "image".into(),
+            media_path: format!("stories/{id}/media.png"),
+            caption: String::new(),
+            background_color: None,
+            music: None,
+            hashtags: vec![],
+            location: None,
+            is_pinned: false,
+            expired: false,
+            expires_at: at,
+            created_at: at,
+            views_count: 0,
+            likes_count: 0,
+        };
+        StoryView { story, media_url: String::new(), seen }
+    }
+
+    #[test]
+    fn own_stories_first_then_unseen_authors_then_seen_ones_newest_first() {
+        let stories = vec![
+            story(1, 10, 1, true),
+            story(2, 20, 2, false),
+            story(3, 30, 5, true),
+            story(4, 20, 3, true),
+            story(5, 7, 0, true),
+            story(6, 40, 4, false),
+        ];
+        let groups = group(7, stories);
+        let order: Vec<i64> = groups.iter().map(|g| g.author_id).collect();
+        assert_eq!(order, [7, 40, 20, 30, 10]);
+        let twenty = &groups[2];
+        assert!(twenty.has_unseen);
+        assert_eq!(twenty.stories.iter().map(|s| s.story.id).collect::<Vec<_>>(), [2, 4]);
+    }
 }

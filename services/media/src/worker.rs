@@ -67,19 +67,32 @@ pub async fn keep_ensuring_stream(client: async_nats::Client, nats: NatsSettings
     }
 }
 
-/// Creates (or finds) the work-queue stream and the worker's durable consumer.
+/// One kind of job: its durable consumer (shared by replicas) and subject.
+#[derive(Clone, Copy)]
+pub struct Queue {
+    pub consumer: &'static str,
+    pub subject: &'static str,
+}
+
+pub const PROCESSING: Queue = Queue { consumer: CONSUMER, subject: subjects::JOBS_MEDIA_PROCESS };
+
+/// Handles one delivered job; acknowledges it (or not) itself.
+pub type JobHandler = fn(Arc<AppState>, jetstream::Message) -> futures_util::future::BoxFuture<'static, ()>;
+
+/// Creates (or finds) the work-queue stream and the queue's durable consumer.
 pub async fn queue(
     client: async_nats::Client,
     nats: &NatsSettings,
+    queue: Queue,
     ack_wait: Duration,
 ) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
     let stream = ensure_stream(client, nats).await?;
     let consumer = stream
         .get_or_create_consumer(
-            CONSUMER,
+            queue.consumer,
             pull::Config {
-                durable_name: Some(CONSUMER.to_owned()),
-                filter_subject: nats.subject(subjects::JOBS_MEDIA_PROCESS),
+                durable_name: Some(queue.consumer.to_owned()),
+                filter_subject: nats.subject(queue.subject),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ack_wait,
                 ..Default::default()
@@ -89,13 +102,27 @@ pub async fn queue(
     Ok(consumer)
 }
 
-/// Runs the worker until `stop`: `concurrency` jobs at once, each taken when a slot is free
-/// (no prefetching, so that a waiting job is not held by a busy replica).
+/// Runs the processing worker until `stop`.
 pub async fn run(state: Arc<AppState>, client: async_nats::Client, nats: NatsSettings, stop: CancellationToken) {
+    let slots = state.settings.worker_concurrency.max(1);
+    serve(state, client, nats, PROCESSING, slots, |state, message| Box::pin(handle(state, message)), stop).await
+}
+
+/// Takes jobs of `queue` until `stop`: `slots` at once, each taken when a slot is free (no
+/// prefetching, so that a waiting job is not held by a busy replica).
+pub async fn serve(
+    state: Arc<AppState>,
+    client: async_nats::Client,
+    nats: NatsSettings,
+    queue_of: Queue,
+    slots: usize,
+    handler: JobHandler,
+    stop: CancellationToken,
+) {
     let ack_wait = Duration::from_secs(state.settings.job_ack_wait_secs.max(1));
     let mut backoff = platform::outbox::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     let consumer = loop {
-        match queue(client.clone(), &nats, ack_wait).await {
+        match queue(client.clone(), &nats, queue_of, ack_wait).await {
             Ok(consumer) => break consumer,
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "the work queue is not available yet");
@@ -106,19 +133,22 @@ pub async fn run(state: Arc<AppState>, client: async_nats::Client, nats: NatsSet
             }
         }
     };
-    let slots = state.settings.worker_concurrency.max(1);
     let workers: Vec<_> =
-        (0..slots).map(|_| tokio::spawn(take_jobs(state.clone(), consumer.clone(), stop.clone()))).collect();
-    let depth = tokio::spawn(watch_depth(state.clone(), consumer, stop.clone()));
+        (0..slots).map(|_| tokio::spawn(take_jobs(state.clone(), consumer.clone(), handler, stop.clone()))).collect();
+    let depth = (queue_of.consumer == PROCESSING.consumer)
+        .then(|| tokio::spawn(watch_depth(state.clone(), consumer, stop.clone())));
     for worker in workers {
         let _ = worker.await;
     }
-    let _ = depth.await;
+    if let Some(depth) = depth {
+        let _ = depth.await;
+    }
 }
 
 async fn take_jobs(
     state: Arc<AppState>,
     consumer: jetstream::consumer::Consumer<pull::Config>,
+    handler: JobHandler,
     stop: CancellationToken,
 ) {
     while !stop.is_cancelled() {
@@ -143,7 +173,7 @@ async fn take_jobs(
                 Some(Ok(message)) => {
                     // A job in hand is finished even when shutdown comes meanwhile (its
                     // outcome is committed, or it is redelivered after a kill).
-                    handle(&state, message).await;
+                    handler(state.clone(), message).await;
                 }
                 Some(Err(error)) => tracing::debug!(%error, "fetch ended"),
                 None => break,
@@ -177,7 +207,8 @@ enum Outcome {
     Retry(String),
 }
 
-async fn handle(state: &Arc<AppState>, message: jetstream::Message) {
+async fn handle(state: Arc<AppState>, message: jetstream::Message) {
+    let state = &state;
     let started = Instant::now();
     let Some(video_id) = job_video(&message.payload) else {
         tracing::error!(subject = %message.subject, "a job that is not a video.uploaded envelope; dropped");

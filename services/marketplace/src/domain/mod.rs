@@ -6,4 +6,3 @@ pub mod proposal;
 pub mod reference;
 pub mod request;
 pub mod review;
-pub mod search;

@@ -1,12 +1,12 @@
 use super::schema::requests;
 use crate::domain::request::RequestStatus;
-use crate::domain::search::prefix_query;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::pagination::PageRequest;
+use platform::search::prefix_query;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]

@@ -1,11 +1,11 @@
 //! The local projection of users (from auth's events) and the master directory built on it.
 
 use super::schema::users;
-use crate::domain::search::prefix_query;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use platform::search::prefix_query;
 
 /// A master's average rating, as the `users_masters_rating` index computes it.
 const RATING: &str = "(CASE WHEN review_count = 0 THEN 0 ELSE rating_sum::float8 / review_count END)";

@@ -4,17 +4,12 @@ use crate::helpers::*;
 use contracts::Envelope;
 use contracts::events::{SubscriptionCreated, VideoLiked};
 use contracts::topics;
-use prost::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 use std::time::Duration;
 use testkit::eventually;
 
-async fn send(world: &World, producer: &FutureProducer, topic: &str, envelope: &Envelope) {
-    let topic = world.config.platform.kafka.topic(topic);
-    let payload = envelope.encode_to_vec();
-    let record = FutureRecord::to(&topic).key(envelope.aggregate_id.as_str()).payload(&payload);
-    producer.send(record, Duration::from_secs(10)).await.map_err(|(error, _)| error).unwrap();
+async fn send(world: &World, topic: &str, envelope: &Envelope) {
+    testkit::events::publish(&world.config.platform.kafka, topic, envelope).await;
 }
 
 async fn points(world: &World, user: &User) -> i64 {
@@ -26,7 +21,6 @@ async fn points(world: &World, user: &User) -> i64 {
 async fn a_redelivered_or_repeated_event_awards_once() {
     let world = World::start().await;
     let (master, fan, other_fan) = (world.master().await, world.buyer().await, world.buyer().await);
-    let producer = platform::kafka::producer(&world.config.platform.kafka).unwrap().client();
     platform::kafka::ensure_topics(&world.config.platform.kafka, &[topics::AUTH_SUBSCRIPTIONS, topics::MEDIA_VIDEOS])
         .await
         .unwrap();
@@ -37,19 +31,19 @@ async fn a_redelivered_or_repeated_event_awards_once() {
     let first = follow(fan.id);
     // The same event twice (a redelivery), and the same follow announced again (a new event id).
     for envelope in [&first, &first, &follow(fan.id)] {
-        send(&world, &producer, topics::AUTH_SUBSCRIPTIONS, envelope).await;
+        send(&world, topics::AUTH_SUBSCRIPTIONS, envelope).await;
     }
-    send(&world, &producer, topics::AUTH_SUBSCRIPTIONS, &follow(other_fan.id)).await;
+    send(&world, topics::AUTH_SUBSCRIPTIONS, &follow(other_fan.id)).await;
     eventually("two followers' points", Duration::from_secs(30), || async { points(&world, &master).await == 20 })
         .await;
 
     // Ten likes from different people unlock `likes_10` once; a self-like earns nothing.
     for liker in 1..=10 {
         let like = VideoLiked { video_id: 7, author_id: master.id, user_id: 10_000 + liker };
-        send(&world, &producer, topics::MEDIA_VIDEOS, &Envelope::new("media", 7, like)).await;
+        send(&world, topics::MEDIA_VIDEOS, &Envelope::new("media", 7, like)).await;
     }
     let self_like = VideoLiked { video_id: 7, author_id: master.id, user_id: master.id };
-    send(&world, &producer, topics::MEDIA_VIDEOS, &Envelope::new("media", 7, self_like)).await;
+    send(&world, topics::MEDIA_VIDEOS, &Envelope::new("media", 7, self_like)).await;
     eventually("likes' points", Duration::from_secs(30), || async { points(&world, &master).await == 70 }).await;
     let (_, achievements) = world.api.get("/api/v2/gamification/achievements", &master.token).await;
     let likes = achievements["items"].as_array().unwrap().iter().find(|a| a["code"] == "likes_10").unwrap().clone();

@@ -109,6 +109,75 @@ impl VideoFields {
     }
 }
 
+/// An owner's edit: only the fields present change; `null` clears the optional ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VideoEdit {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[schema(max_length = 5000)]
+    pub description: Option<String>,
+    /// `"#мебель #шкаф"`: replaces the hashtags.
+    pub hashtags: Option<String>,
+    /// Tiyn; `null` makes the video not a product.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0.0, maximum = 1e10)]
+    pub price_minor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub product_description: Option<Option<String>>,
+    pub is_ad: Option<bool>,
+}
+
+/// A field that is present, even as `null` (absent fields stay `None` by `default`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl VideoFields {
+    /// These fields with `edit` applied, every problem noted in `problems`.
+    pub fn edited(&self, edit: &VideoEdit, problems: &mut FieldProblems) -> Option<Self> {
+        // Each is `None` when absent from the edit, `Some(None)` when present but invalid.
+        let title = edit.title.as_deref().map(|v| problems.check("title", title(Some(v))));
+        let description =
+            edit.description.as_deref().map(|v| problems.check("description", bounded(v, MAX_DESCRIPTION_CHARS)));
+        let tags = edit.hashtags.as_deref().map(|v| problems.check("hashtags", hashtags(v)));
+        let price = edit.price_minor.map(|price| {
+            let checked = match price {
+                Some(minor) if !(0..=MAX_PRICE_MINOR).contains(&minor) => {
+                    Err(format!("between 0 and {MAX_PRICE_MINOR} tiyn"))
+                }
+                other => Ok(other),
+            };
+            problems.check("price_minor", checked)
+        });
+        let product_description = edit.product_description.as_ref().map(|d| {
+            let checked = d
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| bounded(d, MAX_PRODUCT_DESCRIPTION_CHARS))
+                .transpose();
+            problems.check("product_description", checked)
+        });
+        if matches!(title, Some(None))
+            || matches!(description, Some(None))
+            || matches!(tags, Some(None))
+            || matches!(price, Some(None))
+            || matches!(product_description, Some(None))
+        {
+            return None;
+        }
+        Some(Self {
+            title: title.flatten().unwrap_or_else(|| self.title.clone()),
+            description: description.flatten().unwrap_or_else(|| self.description.clone()),
+            hashtags: tags.flatten().unwrap_or_else(|| self.hashtags.clone()),
+            price_minor: price.flatten().unwrap_or(self.price_minor),
+            product_description: product_description.flatten().unwrap_or_else(|| self.product_description.clone()),
+            is_ad: edit.is_ad.unwrap_or(self.is_ad),
+        })
+    }
+}
+
 fn title(value: Option<&str>) -> Result<String, String> {
     let title = value.map(str::trim).unwrap_or_default();
     if title.is_empty() {
@@ -210,6 +279,57 @@ mod tests {
         let error = problems.finish().unwrap_err();
         let fields = &error.details["fields"];
         assert!(fields["title"].is_string() && fields["price"].is_string() && fields["is_ad"].is_string());
+    }
+
+    #[test]
+    fn an_edit_changes_only_what_it_names() {
+        let current = VideoFields {
+            title: "Шкаф".into(),
+            description: "дуб".into(),
+            hashtags: vec!["шкаф".into()],
+            price_minor: Some(100),
+            product_description: Some("купе".into()),
+            is_ad: false,
+        };
+        let edit: VideoEdit =
+            serde_json::from_str(r##"{"title": " Диван ", "hashtags": "#Диван #ас_үй", "price_minor": null}"##)
+                .unwrap();
+        let mut problems = FieldProblems::new();
+        let next = current.edited(&edit, &mut problems).unwrap();
+        assert!(problems.finish().is_ok());
+        assert_eq!(
+            (next.title.as_str(), next.hashtags.clone()),
+            ("Диван", vec!["диван".to_owned(), "ас_үй".to_owned()])
+        );
+        assert_eq!(
+            (next.price_minor, next.description.as_str(), next.product_description.as_deref()),
+            (None, "дуб", Some("купе"))
+        );
+        let unchanged = current.edited(&VideoEdit::default(), &mut FieldProblems::new()).unwrap();
+        assert_eq!(unchanged, current);
+    }
+
+    #[test]
+    fn a_bad_edit_is_refused_by_field() {
+        let current = VideoFields {
+            title: "Шкаф".into(),
+            description: String::new(),
+            hashtags: vec![],
+            price_minor: None,
+            product_description: None,
+            is_ad: false,
+        };
+        for (body, field) in [
+            (r#"{"title": "  "}"#, "title"),
+            (r#"{"price_minor": -1}"#, "price_minor"),
+            (r#"{"hashtags": "a;b"}"#, "hashtags"),
+        ] {
+            let edit: VideoEdit = serde_json::from_str(body).unwrap();
+            let mut problems = FieldProblems::new();
+            assert!(current.edited(&edit, &mut problems).is_none(), "{body}");
+            assert!(problems.finish().unwrap_err().details["fields"][field].is_string(), "{body}");
+        }
+        assert!(serde_json::from_str::<VideoEdit>(r#"{"status": "ready"}"#).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! HTTP resources of the media service, all under `/api/v2`.
 
+pub mod analysis;
 pub mod chunks;
+pub mod feed;
 pub mod files;
 pub mod social;
 pub mod tus;
@@ -12,12 +14,15 @@ use utoipa::OpenApi;
 
 platform::http_api! {
     pub struct ApiDoc {
-        info(title = "MebelPlace media", description = "Videos and their uploads: multipart, the seed's chunks, tus 1.0; stored files with Range.")
+        info(title = "MebelPlace media", description = "Videos (uploads by multipart, the seed's chunks or tus 1.0; the feed, search, likes, comments, views), stories, stored files with Range.")
     }
     routes: [
         self::{openapi_json},
-        videos::{upload, details},
-        social::{like, unlike, comment, comments, delete_video, create_story, stories, story},
+        feed::{feed, search},
+        videos::{upload, details, edit},
+        analysis::{analyze, analyses},
+        social::{like, unlike, comment, comments, delete_comment, delete_video, create_story, stories, story, user_stories,
+            view_story, story_viewers, like_story, unlike_story},
         chunks::{start, chunk, status, cancel},
         tus::{options, create, head, patch, delete},
         files::{get_file, head_file},

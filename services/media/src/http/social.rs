@@ -3,7 +3,7 @@
 use crate::social::{self, Comment, LikeState};
 use crate::state::AppState;
 use crate::storage::Scratch;
-use crate::stories::{self, NewStory, StoryView};
+use crate::stories::{self, NewStory, StoryGroup, StoryView, StoryViewer, Viewed};
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
@@ -51,11 +51,27 @@ pub async fn comment(
     responses((status = 200, body = Page<Comment>)))]
 pub async fn comments(
     state: web::Data<AppState>,
+    user: Option<AuthUser>,
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.parse()?;
-    Ok(HttpResponse::Ok().json(social::comments(&state, *id, &page).await?))
+    let viewer = user.map_or(0, |u| u.id);
+    Ok(HttpResponse::Ok().json(social::comments(&state, viewer, *id, &page).await?))
+}
+
+/// Deletes a comment: its author, or the video's owner.
+#[utoipa::path(delete, path = "/api/v2/videos/{id}/comments/{comment_id}", tag = "videos", security(("bearer" = [])),
+    params(("id" = i64, Path), ("comment_id" = i64, Path)),
+    responses((status = 204), (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (video_id, comment_id) = path.into_inner();
+    social::delete_comment(&state, user.id, video_id, comment_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Deletes the caller's video (its files go after the deletion commits).
@@ -155,18 +171,78 @@ pub async fn create_story(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Active stories of the people I follow and my own.
-#[utoipa::path(get, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])), responses((status = 200, body = [StoryView])))]
+/// Active stories of the people I follow and my own, grouped by author: mine first, then
+/// authors with stories I have not seen, then the rest.
+#[utoipa::path(get, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])), responses((status = 200, body = [StoryGroup])))]
 pub async fn stories(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(stories::active(&state, user.id).await?))
 }
 
 /// A story.
-#[utoipa::path(get, path = "/api/v2/stories/{id}", tag = "stories", params(("id" = i64, Path)), responses((status = 200, body = StoryView)))]
+#[utoipa::path(get, path = "/api/v2/stories/{id}", tag = "stories", params(("id" = i64, Path)),
+    responses((status = 200, body = StoryView), (status = 404, body = platform::error::ErrorBody)))]
 pub async fn story(
     state: web::Data<AppState>,
     user: Option<AuthUser>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(stories::find(&state, user.map(|u| u.id), *id).await?))
+}
+
+/// A user's profile stories: active ones and pinned ones.
+#[utoipa::path(get, path = "/api/v2/stories/user/{user_id}", tag = "stories", params(("user_id" = i64, Path)),
+    responses((status = 200, body = [StoryView])))]
+pub async fn user_stories(
+    state: web::Data<AppState>,
+    user: Option<AuthUser>,
+    user_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::of_user(&state, user.map(|u| u.id), *user_id).await?))
+}
+
+/// Marks a story as viewed by me (each viewer counts once; the author never).
+#[utoipa::path(post, path = "/api/v2/stories/{id}/view", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Viewed), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn view_story(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::view(&state, user.id, *id).await?))
+}
+
+/// Who viewed my story, latest first.
+#[utoipa::path(get, path = "/api/v2/stories/{id}/viewers", tag = "stories", security(("bearer" = [])),
+    params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = Page<StoryViewer>), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn story_viewers(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.parse()?;
+    Ok(HttpResponse::Ok().json(stories::viewers(&state, user.id, *id, &page).await?))
+}
+
+/// Likes a story (idempotent).
+#[utoipa::path(post, path = "/api/v2/stories/{id}/like", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = LikeState), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn like_story(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::like(&state, user.id, *id, true).await?))
+}
+
+/// Takes back a like of a story (idempotent).
+#[utoipa::path(post, path = "/api/v2/stories/{id}/unlike", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = LikeState), (status = 404, body = platform::error::ErrorBody)))]
+pub async fn unlike_story(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(stories::like(&state, user.id, *id, false).await?))
 }

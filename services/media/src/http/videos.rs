@@ -2,11 +2,10 @@
 
 use super::view::VideoView;
 use crate::domain::container::sniff_image;
-use crate::domain::video::{RawFields, VideoFields};
+use crate::domain::video::{RawFields, VideoEdit, VideoFields, VideoStatus};
 use crate::ingest::{self, Cover};
 use crate::state::{ActiveUpload, AppState};
 use crate::storage::Scratch;
-use crate::store::videos;
 use actix_multipart::{Field, Multipart};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
@@ -128,25 +127,33 @@ pub async fn details(
     request: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.db.get().await?;
-    let video = videos::find(&mut conn, id.into_inner()).await?.ok_or_else(|| ApiError::not_found("no such video"))?;
-    let own = user.as_ref().is_some_and(|u| u.id == video.user_id);
-    if video.status() != crate::domain::video::VideoStatus::Ready {
-        return if own {
-            Ok(HttpResponse::Ok().json(VideoView::of(&video)))
-        } else {
-            Err(ApiError::not_found("no such video"))
+    let video = crate::videos::details(&state, user.as_ref().map(|u| u.id), id.into_inner()).await?;
+    if video.status == VideoStatus::Ready {
+        let viewer = match (&user, request.headers().get("X-Client-Id").and_then(|v| v.to_str().ok())) {
+            (Some(user), _) => format!("u{}", user.id),
+            (None, Some(key)) if !key.is_empty() && key.len() <= 128 => format!("c{key}"),
+            _ => format!("a{}", request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
         };
+        if let Err(error) = crate::social::count_view(&state, video.id, &viewer).await {
+            tracing::warn!(%error, video_id = video.id, "a view was not counted");
+        }
     }
-    let viewer = match (&user, request.headers().get("X-Client-Id").and_then(|v| v.to_str().ok())) {
-        (Some(user), _) => format!("u{}", user.id),
-        (None, Some(key)) if !key.is_empty() && key.len() <= 128 => format!("c{key}"),
-        _ => format!("a{}", request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
-    };
-    if let Err(error) = crate::social::count_view(&state, video.id, &viewer).await {
-        tracing::warn!(%error, video_id = video.id, "a view was not counted");
-    }
-    Ok(HttpResponse::Ok().json(VideoView::of(&video)))
+    Ok(HttpResponse::Ok().json(video))
+}
+
+/// Changes the owner's video: only the fields given; `null` clears the price or the product
+/// description. Another user's video answers 404 and does not change.
+#[utoipa::path(patch, path = "/api/v2/videos/{id}", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = VideoEdit,
+    responses((status = 200, body = VideoView), (status = 404, body = platform::error::ErrorBody),
+              (status = 400, body = platform::error::ErrorBody)))]
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<VideoEdit>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::videos::edit(&state, user.id, id.into_inner(), &body).await?))
 }
 
 enum Saved {

@@ -4,10 +4,10 @@ use super::files::url;
 use crate::domain::video::VideoStatus;
 use crate::store::videos::Video;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Thumbnails {
     /// 320×180
     pub small: String,
@@ -17,7 +17,7 @@ pub struct Thumbnails {
     pub large: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VideoView {
     pub id: i64,
     pub user_id: i64,

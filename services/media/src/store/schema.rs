@@ -67,5 +67,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follows (follower_id, followee_id) {
+        follower_id -> Int8,
+        followee_id -> Int8,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> Int8,
+        blocked_id -> Int8,
+    }
+}
+
 diesel::joinable!(upload_chunks -> uploads (upload_id));
-diesel::allow_tables_to_appear_in_same_query!(videos, uploads, upload_chunks);
+diesel::allow_tables_to_appear_in_same_query!(videos, uploads, upload_chunks, follows, blocks);

@@ -43,6 +43,17 @@ impl Video {
     pub fn status(&self) -> VideoStatus {
         VideoStatus::parse(&self.status).unwrap_or(VideoStatus::Failed)
     }
+
+    pub fn fields(&self) -> VideoFields {
+        VideoFields {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            hashtags: self.hashtags.clone(),
+            price_minor: self.price_minor,
+            product_description: self.product_description.clone(),
+            is_ad: self.is_ad,
+        }
+    }
 }
 
 /// What ffprobe says about a file.
@@ -107,6 +118,34 @@ pub async fn insert(conn: &mut AsyncPgConnection, video: &NewVideo) -> QueryResu
 
 pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Video>> {
     videos::table.find(id).select(Video::as_select()).first(conn).await.optional()
+}
+
+/// The owner's video, locked for an edit; `None` when it is not theirs or gone.
+pub async fn find_own_for_update(conn: &mut AsyncPgConnection, id: i64, user_id: i64) -> QueryResult<Option<Video>> {
+    videos::table
+        .find(id)
+        .filter(videos::user_id.eq(user_id))
+        .select(Video::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn update_fields(conn: &mut AsyncPgConnection, id: i64, fields: &VideoFields) -> QueryResult<Video> {
+    diesel::update(videos::table.find(id))
+        .set((
+            videos::title.eq(&fields.title),
+            videos::description.eq(&fields.description),
+            videos::hashtags.eq(&fields.hashtags),
+            videos::price_minor.eq(fields.price_minor),
+            videos::product_description.eq(&fields.product_description),
+            videos::is_ad.eq(fields.is_ad),
+            videos::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Video::as_returning())
+        .get_result(conn)
+        .await
 }
 
 /// Takes the video for processing (again, after a crash or a redelivery): counts the attempt.

@@ -116,6 +116,48 @@ impl World {
         conn.batch_execute(statement).await.unwrap();
     }
 
+    /// A ready video written straight into the database (no file behind it): for lists, where
+    /// processing each video through ffmpeg would only cost time.
+    pub async fn ready_video(&self, user: &User, title: &str, hashtags: &[&str], price_minor: Option<i64>) -> i64 {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text};
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        let mut conn = self.schema.connect().await;
+        let id: Id = diesel::sql_query(
+            "INSERT INTO videos (user_id, title, hashtags, price_minor, status, original_path, container, size_bytes)
+             VALUES ($1, $2, $3, $4, 'ready', 'videos/none/original.mp4', 'mp4', 1) RETURNING id",
+        )
+        .bind::<BigInt, _>(user.id)
+        .bind::<Text, _>(title)
+        .bind::<Array<Text>, _>(hashtags.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+        .bind::<Nullable<BigInt>, _>(price_minor)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        id.id
+    }
+
+    /// Publishes an event of another service (auth's follows and blocks) on its topic.
+    pub async fn publish(&self, envelope: contracts::Envelope) {
+        let topic = envelope.payload.as_ref().map(|p| p.topic()).expect("an event with a payload");
+        testkit::events::publish(&self.config.platform.kafka, topic, &envelope).await;
+    }
+
+    /// The ids of a feed page (`query` after `?`) as `user` sees it.
+    pub async fn feed_ids(&self, user: Option<&User>, query: &str) -> Vec<i64> {
+        let path = format!("/api/v2/videos/feed?{query}");
+        let (status, page) = match user {
+            Some(user) => self.api.get(&path, &user.token).await,
+            None => self.api.get_public(&path).await,
+        };
+        assert_eq!(status, 200, "{page}");
+        page["items"].as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect()
+    }
+
     /// A test video made by ffmpeg (see [`VideoSpec`]).
     pub fn video(&self, spec: VideoSpec) -> PathBuf {
         make_video(&self.scratch, spec)

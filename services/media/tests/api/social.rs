@@ -99,5 +99,94 @@ async fn stories_are_posted_and_expire() {
     })
     .await;
     let (_, active) = world.api.get("/api/v2/stories", &master.token).await;
-    assert_eq!(active, json!([]));
+    assert_eq!(active, json!([]), "no group is left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stories_are_grouped_viewed_once_liked_and_pinned_ones_stay_on_the_profile() {
+    let world = World::start().await;
+    let (master, fan, stranger) = (world.user(), world.user(), world.user());
+    let file = world.video(VideoSpec { audio: false, seconds: 1, ..Default::default() });
+    let post = |caption: &'static str, pinned: bool| {
+        let form = reqwest::multipart::Form::new()
+            .text("caption", caption)
+            .text("is_pinned", pinned.to_string())
+            .part("media", reqwest::multipart::Part::bytes(std::fs::read(&file).unwrap()).file_name("s.mp4"));
+        let request =
+            world.api.client.post(world.api.url("/api/v2/stories")).bearer_auth(&master.token).multipart(form);
+        let api = &world.api;
+        async move {
+            let (status, story) = api.send(request).await;
+            assert_eq!(status, 201, "{story}");
+            story["id"].as_i64().unwrap()
+        }
+    };
+    let (first, second, pinned) = (post("Раз", false).await, post("Два", false).await, post("Навсегда", true).await);
+    world
+        .publish(contracts::Envelope::new(
+            "auth",
+            master.id,
+            contracts::events::SubscriptionCreated { follower_id: fan.id, followee_id: master.id },
+        ))
+        .await;
+    testkit::eventually("the follower sees the stories", std::time::Duration::from_secs(30), || async {
+        let (_, groups) = world.api.get("/api/v2/stories", &fan.token).await;
+        groups[0]["stories"].as_array().is_some_and(|s| s.len() == 3)
+    })
+    .await;
+
+    for viewer in [&fan, &fan, &master] {
+        let (status, viewed) =
+            world.api.post_as(&format!("/api/v2/stories/{first}/view"), &viewer.token, json!({})).await;
+        assert_eq!((status, viewed["views_count"].as_i64()), (200, Some(1)), "{viewed}");
+    }
+    let (_, groups) = world.api.get("/api/v2/stories", &fan.token).await;
+    let group = &groups[0];
+    assert_eq!((group["author_id"].as_i64(), group["has_unseen"].as_bool()), (Some(master.id), Some(true)));
+    let order: Vec<(i64, bool)> = group["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_i64().unwrap(), s["seen"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(order, [(first, true), (second, false), (pinned, false)], "oldest first");
+
+    let (status, viewers) = world.api.get(&format!("/api/v2/stories/{first}/viewers"), &master.token).await;
+    assert_eq!((status, viewers["items"][0]["viewer_id"].as_i64()), (200, Some(fan.id)), "{viewers}");
+    assert_eq!(viewers["items"].as_array().unwrap().len(), 1);
+    let (status, body) = world.api.get(&format!("/api/v2/stories/{first}/viewers"), &fan.token).await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+
+    for (action, count) in [("like", 1), ("like", 1), ("unlike", 0)] {
+        let (status, like) =
+            world.api.post_as(&format!("/api/v2/stories/{second}/{action}"), &fan.token, json!({})).await;
+        assert_eq!((status, like["likes_count"].as_i64()), (200, Some(count)), "{like}");
+    }
+
+    // Past their time, only the pinned story stays on the profile.
+    world.sql("UPDATE stories SET expires_at = now() - interval '1 second'").await;
+    testkit::eventually("the stories expire", std::time::Duration::from_secs(30), || async {
+        let (_, groups) = world.api.get("/api/v2/stories", &fan.token).await;
+        groups == json!([])
+    })
+    .await;
+    let (_, profile) = world.api.get_public(&format!("/api/v2/stories/user/{}", master.id)).await;
+    let ids: Vec<i64> = profile.as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [pinned]);
+    assert_eq!(world.api.get_public(&format!("/api/v2/stories/{second}")).await.0, 404);
+
+    // A block hides even the pinned story, both ways.
+    world
+        .publish(contracts::Envelope::new(
+            "auth",
+            master.id,
+            contracts::events::UserBlocked { blocker_id: master.id, blocked_id: stranger.id },
+        ))
+        .await;
+    testkit::eventually("blocked", std::time::Duration::from_secs(30), || async {
+        world.api.get(&format!("/api/v2/stories/{pinned}"), &stranger.token).await.0 == 404
+    })
+    .await;
+    let (_, profile) = world.api.get(&format!("/api/v2/stories/user/{}", master.id), &stranger.token).await;
+    assert_eq!(profile, json!([]));
 }

@@ -20,7 +20,10 @@ async fn a_job_whose_worker_died_is_redone_once() {
     let id = body["id"].as_i64().unwrap();
 
     let nats = async_nats::connect(&world.config.platform.nats.url).await.unwrap();
-    let consumer = media::worker::queue(nats, &world.config.platform.nats, Duration::from_secs(3)).await.unwrap();
+    let consumer =
+        media::worker::queue(nats, &world.config.platform.nats, media::worker::PROCESSING, Duration::from_secs(3))
+            .await
+            .unwrap();
     use futures_util::StreamExt;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let taken = loop {

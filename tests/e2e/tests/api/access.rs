@@ -157,8 +157,15 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v2/media/openapi.json", ANYONE),
     rule("GET", "/api/v2/media/files/{path}", ANYONE),
     rule("POST", "/api/v2/videos/upload", SIGNED_IN),
+    rule("GET", "/api/v2/videos/feed", ANYONE),
+    rule("GET", "/api/v2/search/videos", ANYONE),
     rule("GET", "/api/v2/videos/{id}", ANYONE),
+    with_body("PATCH", "/api/v2/videos/{id}", &[Master], |_| json!({ "title": "Шкаф-купе из дуба" })),
+    with_body("POST", "/api/v2/videos/{id}/analyze", &[Master], |_| json!({ "analysis_type": "furniture" })),
+    rule("GET", "/api/v2/videos/{id}/analysis", &[Master]),
     rule("GET", "/api/v2/videos/{id}/comments", ANYONE),
+    // Its author or the video's owner (media's own tests); the world has no comment to delete.
+    absent("DELETE", "/api/v2/videos/{id}/comments/{comment_id}", SIGNED_IN),
     with_body("POST", "/api/v2/videos/{id}/comments", SIGNED_IN, |_| json!({ "text": "Красивый шкаф" })),
     rule("POST", "/api/v2/videos/{id}/like", SIGNED_IN),
     rule("POST", "/api/v2/videos/{id}/unlike", SIGNED_IN),
@@ -166,6 +173,11 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v2/stories", SIGNED_IN),
     rule("POST", "/api/v2/stories", SIGNED_IN),
     rule("GET", "/api/v2/stories/{id}", ANYONE),
+    rule("GET", "/api/v2/stories/user/{user_id}", ANYONE),
+    rule("POST", "/api/v2/stories/{id}/view", SIGNED_IN),
+    rule("GET", "/api/v2/stories/{id}/viewers", &[Master]),
+    rule("POST", "/api/v2/stories/{id}/like", SIGNED_IN),
+    rule("POST", "/api/v2/stories/{id}/unlike", SIGNED_IN),
     with_body(
         "POST",
         "/api/v2/uploads",
@@ -226,5 +238,6 @@ pub fn concrete_path(path: &str, world: &World) -> String {
         .replace("{proposal_id}", &world.proposal.to_string())
         .replace("{action}", "accept")
         .replace("{message_id}", &world.message.unwrap_or(0).to_string())
+        .replace("{comment_id}", "0")
         .replace("{path}", &media_id(|m| m.file.clone()))
 }

@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 }
 
 /// Events that travel only over NATS, never Kafka (docs/events.md says so).
-const NATS_ONLY: &[&str] = &["chat.typing"];
+const NATS_ONLY: &[&str] = &["chat.typing", "video.analysis_requested"];
 
 /// Events whose producer exists but does not make them yet: calls and support tickets are
 /// part 2 of the chat service (issue 14).

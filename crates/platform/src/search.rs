@@ -22,6 +22,7 @@ mod tests {
     fn words_become_prefixes_joined_by_and() {
         assert_eq!(prefix_query("Шкаф-купе").unwrap(), "шкаф:* & купе:*");
         assert_eq!(prefix_query("  диван ").unwrap(), "диван:*");
+        assert_eq!(prefix_query("Ас үй жиһазы").unwrap(), "ас:* & үй:* & жиһазы:*");
     }
 
     #[test]

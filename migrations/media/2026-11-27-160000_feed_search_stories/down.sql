@@ -1,0 +1,12 @@
+DROP TABLE video_analyses;
+DROP INDEX stories_pinned_idx;
+DROP TABLE story_likes;
+DROP TABLE story_views;
+ALTER TABLE stories DROP COLUMN likes_count, DROP COLUMN views_count;
+DROP INDEX blocks_blocked_idx;
+DROP INDEX follows_followee_idx;
+DROP INDEX videos_products_idx;
+DROP INDEX videos_search_trgm;
+DROP INDEX videos_search_document;
+ALTER TABLE videos DROP COLUMN search_document, DROP COLUMN search_text;
+DROP FUNCTION hashtag_text(TEXT[]);

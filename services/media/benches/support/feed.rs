@@ -66,6 +66,8 @@ pub async fn run() {
     let url = uncached.url("/api/v2/videos/feed?limit=20");
     load::get(&url, None, CONCURRENCY, Duration::from_secs(1)).await; // warm-up
     let service = load::wrk(&url, None, CONCURRENCY, RUN);
+    // The same with one item: what a request costs whatever its size.
+    let one = load::wrk(&uncached.url("/api/v2/videos/feed?limit=1"), None, CONCURRENCY, RUN);
     drop(uncached);
     let cached_app = start(&schema, &jwks, 180).await;
     let url = cached_app.url("/api/v2/videos/feed?limit=20");
@@ -74,6 +76,7 @@ pub async fn run() {
     let database = pgbench::run(&schema, "feed", FEED_SQL, CONCURRENCY, RUN);
     pgbench::report("GET /videos/feed uncached (goal: ≥ 0.5 of pgbench)", service, database);
     pgbench::report("GET /videos/feed cached (counters fresh)", cached, database);
+    println!("  one item per page, uncached: {:.0} req/s, p99 {:.2} ms", one.per_second, one.p99_ms());
     print!("  plan:\n{}", pgbench::explain(&schema, FEED_SQL.split(';').next().unwrap_or_default()));
 
     // Likes: 5,000 users like one video, 16 at a time; the counter must say 5,000.

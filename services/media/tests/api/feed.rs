@@ -172,7 +172,7 @@ async fn only_the_owner_edits_and_details_follow_the_edit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_likers_are_counted_exactly() {
-    let world = World::start().await;
+    let world = World::start_with(|config| config.platform.database.max_connections = 4).await;
     let master = world.user();
     let id = world.ready_video(&master, "Диван", &[], None).await;
     let likers: Vec<User> = (0..200).map(|_| world.user()).collect();

@@ -10,14 +10,22 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_views_are_counted_exactly_by_flushers_that_die_mid_flush() {
-    let world = World::start_with(|config| config.media.views_flush_interval_ms = 20).await;
+    // Few connections: the load waits for them (as it would in production) and leaves the
+    // server's connections to the tests running beside this one.
+    let world = World::start_with(|config| {
+        config.media.views_flush_interval_ms = 20;
+        config.platform.database.max_connections = 4;
+    })
+    .await;
     let master = world.user();
     let videos =
         [world.ready_video(&master, "Шкаф", &[], None).await, world.ready_video(&master, "Стол", &[], None).await];
 
     // Beside the service's own flusher, one that dies at every point in turn: after sealing a
     // batch, after applying it (before forgetting it), or not at all.
-    let state = media::state::AppState::open(&world.config).unwrap();
+    let mut config = world.config.clone();
+    config.platform.database.max_connections = 2;
+    let state = media::state::AppState::open(&config).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let dying = tokio::spawn({
         let stop = stop.clone();

@@ -172,14 +172,25 @@ async fn only_the_owner_edits_and_details_follow_the_edit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_likers_are_counted_exactly() {
-    let world = World::start_with(|config| config.platform.database.max_connections = 4).await;
+    let world = World::start().await;
     let master = world.user();
     let id = world.ready_video(&master, "Диван", &[], None).await;
     let likers: Vec<User> = (0..200).map(|_| world.user()).collect();
+    // A request the pool could not serve in time (503, nothing changed) is sent again, as a
+    // client would: only 200s and those refusals are acceptable answers.
     let like = |user: &User, action: &'static str| {
-        let request =
-            world.api.client.post(world.api.url(&format!("/api/v2/videos/{id}/{action}"))).bearer_auth(&user.token);
-        world.api.send(request)
+        let url = world.api.url(&format!("/api/v2/videos/{id}/{action}"));
+        let (api, token) = (&world.api, user.token.clone());
+        async move {
+            for _ in 0..10 {
+                let (status, body) = api.send(api.client.post(&url).bearer_auth(&token)).await;
+                match status {
+                    503 => tokio::time::sleep(Duration::from_millis(100)).await,
+                    _ => return (status, body),
+                }
+            }
+            panic!("{url}: refused ten times")
+        }
     };
     // Everyone likes twice at once, then half take it back twice at once.
     let results = futures_util::future::join_all(likers.iter().chain(&likers).map(|u| like(u, "like"))).await;

@@ -10,13 +10,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_views_are_counted_exactly_by_flushers_that_die_mid_flush() {
-    // Few connections: the load waits for them (as it would in production) and leaves the
-    // server's connections to the tests running beside this one.
-    let world = World::start_with(|config| {
-        config.media.views_flush_interval_ms = 20;
-        config.platform.database.max_connections = 4;
-    })
-    .await;
+    let world = World::start_with(|config| config.media.views_flush_interval_ms = 20).await;
     let master = world.user();
     let videos =
         [world.ready_video(&master, "Шкаф", &[], None).await, world.ready_video(&master, "Стол", &[], None).await];

@@ -6,7 +6,7 @@ use diesel::ConnectionResult;
 use diesel::migration::{Migration, MigrationSource};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
@@ -59,6 +59,10 @@ pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnect
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
     let schema = validate_schema(&settings.schema)?.to_owned();
     let mut config = ManagerConfig::default();
+    // A pooled connection is handed out without a test query (`Verified` costs a round trip
+    // per checkout, most of a short request's database time); one the server closed is still
+    // recognised (the client sees the socket close) and replaced.
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let schema = schema.clone();
         let url = url.to_owned();

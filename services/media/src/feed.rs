@@ -5,6 +5,7 @@ use crate::domain::feed::FeedFilter;
 use crate::http::view::VideoView;
 use crate::state::AppState;
 use crate::store::feed;
+use diesel_async::AsyncPgConnection;
 use platform::ApiError;
 use platform::cache::JsonCache;
 use platform::pagination::{Page, PageRequest};
@@ -18,13 +19,14 @@ pub async fn page(
     request: &PageRequest,
 ) -> Result<Page<VideoView>, ApiError> {
     let cache = JsonCache::new(state.redis.clone(), "media:feed", state.settings.feed_cache_secs);
+    let mut conn = state.db.get().await?;
     let page = cache
         .get_or_load(&filter.page_key(request), async {
-            let rows = feed::page(&mut *state.db.get().await?, filter, request).await?;
+            let rows = feed::page(&mut conn, filter, request).await?;
             Ok::<_, ApiError>(Page::from_rows(rows, request, |v| (v.created_at, v.id)).map(|v| VideoView::of(&v)))
         })
         .await?;
-    freshen(state, viewer, page).await
+    freshen_on(&mut conn, viewer, page).await
 }
 
 /// Videos matching `text`, best first.
@@ -35,14 +37,23 @@ pub async fn search(
     request: &PageRequest,
 ) -> Result<Page<VideoView>, ApiError> {
     let words = platform::search::prefix_query(text);
-    let rows = feed::search(&mut *state.db.get().await?, text.trim(), words.as_deref(), request).await?;
-    freshen(state, viewer, Page::ranked(rows, request).map(|v| VideoView::of(&v))).await
+    let mut conn = state.db.get().await?;
+    let rows = feed::search(&mut conn, text.trim(), words.as_deref(), request).await?;
+    freshen_on(&mut conn, viewer, Page::ranked(rows, request).map(|v| VideoView::of(&v))).await
 }
 
 /// Sets the counters to their current values and drops the videos that are gone (deleted)
 /// or that the viewer may not see (a block between them and the author).
 pub async fn freshen(
     state: &AppState,
+    viewer: Option<i64>,
+    page: Page<VideoView>,
+) -> Result<Page<VideoView>, ApiError> {
+    freshen_on(&mut *state.db.get().await?, viewer, page).await
+}
+
+async fn freshen_on(
+    conn: &mut AsyncPgConnection,
     viewer: Option<i64>,
     mut page: Page<VideoView>,
 ) -> Result<Page<VideoView>, ApiError> {
@@ -51,11 +62,7 @@ pub async fn freshen(
     }
     let ids: Vec<i64> = page.items.iter().map(|v| v.id).collect();
     let counters: HashMap<i64, feed::Counters> =
-        feed::visible_counters(&mut *state.db.get().await?, &ids, viewer.unwrap_or(0))
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
+        feed::visible_counters(conn, &ids, viewer.unwrap_or(0)).await?.into_iter().map(|c| (c.id, c)).collect();
     page.items.retain_mut(|video| match counters.get(&video.id) {
         Some(current) => {
             video.views_count = current.views_count;

@@ -1,11 +1,11 @@
 //! The feed's and the search's queries, and the counters merged into cached pages.
 
-use super::schema::{follows, videos};
+use super::schema::{blocks, follows, videos};
 use super::videos::Video;
 use crate::domain::feed::FeedFilter;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz};
+use diesel::sql_types::{Bool, Double, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::pagination::{PageRequest, Start};
 
@@ -27,13 +27,10 @@ pub async fn page(conn: &mut AsyncPgConnection, filter: &FeedFilter, page: &Page
     }
     let offset = match page.start {
         Start::After { created_at, id } => {
-            query = query.filter(
-                sql::<Bool>("(videos.created_at, videos.id) < (")
-                    .bind::<Timestamptz, _>(created_at)
-                    .sql(", ")
-                    .bind::<BigInt, _>(id)
-                    .sql(")"),
-            );
+            // `(created_at, id) < (t, id)`, spelled without SQL text so that the statement is
+            // prepared once per connection (diesel never caches statements holding SQL text).
+            query = query
+                .filter(videos::created_at.le(created_at).and(videos::created_at.lt(created_at).or(videos::id.lt(id))));
             0
         }
         Start::Offset(offset) => offset,
@@ -75,29 +72,25 @@ pub async fn search(
     query.limit(page.fetch()).offset(page.offset()).load(conn).await
 }
 
-#[derive(Debug, QueryableByName)]
+#[derive(Debug, Queryable)]
 pub struct Counters {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = BigInt)]
     pub views_count: i64,
-    #[diesel(sql_type = BigInt)]
     pub likes_count: i64,
-    #[diesel(sql_type = BigInt)]
     pub comments_count: i64,
 }
 
 /// The current counters of those of `ids` that are still ready and that `viewer` may see (no
 /// block between the viewer and the author, either way). Viewer 0 is anonymous.
 pub async fn visible_counters(conn: &mut AsyncPgConnection, ids: &[i64], viewer: i64) -> QueryResult<Vec<Counters>> {
-    diesel::sql_query(
-        "SELECT id, views_count, likes_count, comments_count FROM videos v
-         WHERE id = ANY($1) AND status = 'ready'
-           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = v.user_id)
-                                                    OR (b.blocker_id = v.user_id AND b.blocked_id = $2))",
-    )
-    .bind::<Array<BigInt>, _>(ids)
-    .bind::<BigInt, _>(viewer)
-    .load(conn)
-    .await
+    let blocked_by_viewer = blocks::table.filter(blocks::blocker_id.eq(viewer)).select(blocks::blocked_id);
+    let blocking_viewer = blocks::table.filter(blocks::blocked_id.eq(viewer)).select(blocks::blocker_id);
+    videos::table
+        .filter(videos::id.eq_any(ids))
+        .filter(videos::status.eq("ready"))
+        .filter(videos::user_id.ne_all(blocked_by_viewer))
+        .filter(videos::user_id.ne_all(blocking_viewer))
+        .select((videos::id, videos::views_count, videos::likes_count, videos::comments_count))
+        .load(conn)
+        .await
 }

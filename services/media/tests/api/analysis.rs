@@ -74,4 +74,12 @@ async fn analyses_of_frames_text_and_comments_say_how_they_were_made() {
     assert_eq!((status, error_code(&body)), (404, "not_found"));
     assert_eq!(world.api.get(&format!("/api/v2/videos/{id}/analysis"), &other.token).await.0, 404);
     assert_eq!(world.count("video_analyses").await, 5, "refused requests left nothing");
+
+    // The business gauges count the ready video.
+    testkit::eventually("the gauges count the video", Duration::from_secs(20), || async {
+        let metrics = world.fetch("/metrics").await.text().await.unwrap_or_default();
+        metrics.contains("media_videos{status=\"ready\",service=\"media\"} 1")
+            && metrics.contains("media_active_stories{service=\"media\"} 0")
+    })
+    .await;
 }

@@ -154,6 +154,16 @@ async fn a_buyer_and_two_masters_make_a_deal_end_to_end() {
     ok("a comment", api.post_as(&format!("/api/v2/videos/{video_id}/comments"), &buyer_token, question).await).await;
     let seen = ok("the video", api.get_public(&format!("/api/v2/videos/{video_id}")).await).await;
     assert_eq!((seen["likes_count"].as_i64(), seen["comments_count"].as_i64()), (Some(1), Some(1)), "{seen}");
+    // The follow reaches media (auth's event): the video is in the buyer's following feed, and
+    // the universal search finds it by a word of its title.
+    testkit::eventually("the video in the buyer's following feed", Duration::from_secs(20), || async {
+        let (status, feed) = api.get("/api/v2/videos/feed?following=true", &buyer_token).await;
+        status == 200 && feed["items"][0]["id"].as_i64() == Some(video_id)
+    })
+    .await;
+    let found = ok("universal search", api.get_public("/api/v2/search?q=%D1%88%D0%BA%D0%B0%D1%84").await).await;
+    let videos = found["results"]["videos"].as_array().cloned().unwrap_or_default();
+    assert!(videos.iter().any(|v| v["id"].as_i64() == Some(video_id)), "search for «шкаф» finds the video: {found}");
 
     // The seed's request, as written.
     let seed_request = json!({

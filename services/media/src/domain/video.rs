@@ -117,7 +117,9 @@ pub struct VideoEdit {
     pub title: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
-    /// `"#мебель #шкаф"`: replaces the hashtags.
+    /// `"#мебель #шкаф"`: replaces the hashtags (at most 30 words of letters, digits and `_`,
+    /// each up to 50 characters, separated by spaces, commas or `#`).
+    #[schema(pattern = r"^[#\s,]*(\w{1,50}[#\s,]+){0,29}(\w{1,50})?[#\s,]*$")]
     pub hashtags: Option<String>,
     /// Tiyn; `null` makes the video not a product.
     #[serde(default, deserialize_with = "present")]

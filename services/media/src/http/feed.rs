@@ -11,8 +11,8 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// One hashtag, with or without `#`.
-    #[param(max_length = 51)]
+    /// One hashtag (letters, digits and `_`, up to 50), with or without `#`; empty: none.
+    #[param(pattern = r"^(#?\w{1,50})?$")]
     pub hashtag: Option<String>,
     /// Only this author's videos.
     #[param(minimum = 1)]

@@ -157,7 +157,7 @@ async fn views_for(conn: &mut AsyncPgConnection, viewer: i64, stories: Vec<Story
         .collect())
 }
 
-/// Whether a block stands between `a` and `b`, either way.
+/// A block between the viewer (`$1`) and the story's author (`s.user_id`), either way.
 const BLOCKED: &str = "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $1 AND b.blocked_id = s.user_id)
                                           OR (b.blocker_id = s.user_id AND b.blocked_id = $1))";
 

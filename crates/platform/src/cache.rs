@@ -1,11 +1,22 @@
 //! Read-through JSON caching in Redis. A cache outage only costs speed: every Redis failure
 //! is logged and the value is loaded from its source instead.
+//!
+//! Forgetting a value (after the change it reflects has committed) also marks its key as
+//! changed for a few seconds, and a loaded value is not stored while that mark stands: a reader
+//! that loaded the old value just before the commit cannot put it back after the forget.
 
 use crate::redis::RedisPool;
 use deadpool_redis::redis::AsyncCommands;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+
+/// How long a forgotten key refuses values loaded meanwhile: longer than any load takes.
+const CHANGED_SECS: u64 = 10;
+
+/// Stores the value unless the key was forgotten lately.
+const STORE: &str = "if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 0";
 
 /// Values of one kind (`namespace`) cached for `ttl_secs`; a TTL of 0 turns caching off.
 #[derive(Clone)]
@@ -49,7 +60,13 @@ impl JsonCache {
         }
         let value = load.await?;
         if let (Some(conn), Ok(json)) = (redis.as_mut(), serde_json::to_string(&value)) {
-            let stored: Result<(), _> = conn.set_ex(&key, json, self.ttl_secs).await;
+            let stored: Result<i64, _> = deadpool_redis::redis::Script::new(STORE)
+                .key(&key)
+                .key(format!("{key}:changed"))
+                .arg(json)
+                .arg(self.ttl_secs)
+                .invoke_async(conn)
+                .await;
             if let Err(error) = stored {
                 tracing::warn!(%error, namespace = self.namespace, "cannot cache a value");
             }
@@ -63,8 +80,12 @@ impl JsonCache {
         if keys.is_empty() {
             return;
         }
+        let mut forget = deadpool_redis::redis::pipe();
+        for key in &keys {
+            forget.del(key).ignore().set_ex(format!("{key}:changed"), 1, CHANGED_SECS).ignore();
+        }
         let deleted: Result<(), _> = match self.redis.get().await {
-            Ok(mut conn) => conn.del(keys).await,
+            Ok(mut conn) => forget.query_async(&mut conn).await,
             Err(error) => return tracing::warn!(%error, namespace = self.namespace, "cannot drop cached values"),
         };
         if let Err(error) = deleted {

@@ -47,6 +47,9 @@ pub struct World {
     pub admin: User,
     /// A buyer the admin operations act on (never a persona, so banning it harms no caller).
     pub victim: User,
+    /// A user whom the block operations block (blocking anyone who chats in the world would
+    /// turn away chat calls once chat has projected the block).
+    pub bystander: User,
     /// Open, with `proposal` by `master` on it.
     pub open_request: i64,
     pub proposal: i64,
@@ -74,6 +77,7 @@ impl World {
         let master = register(system, &format!("master{tag}"), "master").await;
         let other_master = register(system, &format!("other{tag}"), "master").await;
         let victim = register(system, &format!("victim{tag}"), "buyer").await;
+        let bystander = register(system, &format!("bystander{tag}"), "buyer").await;
         let admin = admin(system, &format!("admin{tag}")).await;
         let proposal_message = format!("Секретное предложение {tag}");
         let open_request = request(system, &owner).await;
@@ -109,6 +113,7 @@ impl World {
             other_master,
             admin,
             victim,
+            bystander,
             open_request,
             proposal,
             order,

@@ -218,7 +218,13 @@ pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
 /// The documented path with the world's resources in it: ids of what the owner (or the master)
 /// has, so that everyone else is trying somebody else's.
 pub fn concrete_path(path: &str, world: &World) -> String {
-    let user_target = if path.starts_with("/api/v2/admin/") { world.victim.id } else { world.master.id };
+    // Blocks go to a bystander: an allowed block of the master or the victim (undone right
+    // after, but projected by chat a moment later) would turn away chat calls made next.
+    let user_target = match path {
+        "/api/v2/users/{id}/block" => world.bystander.id,
+        _ if path.starts_with("/api/v2/admin/") => world.victim.id,
+        _ => world.master.id,
+    };
     let media = world.media.as_ref();
     let media_id = |pick: fn(&MediaWorld) -> String| media.map(pick).unwrap_or_default();
     let id = match path {

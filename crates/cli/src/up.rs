@@ -120,14 +120,20 @@ async fn wait_ready(service: &Service) -> anyhow::Result<()> {
     }
 }
 
-/// Waits until a request through the gateway reaches every service: for each, the first public
-/// GET of its catalogue entry (the gateway may still be probing replicas that just started).
+/// Waits until a request through the gateway reaches every service: for each, its OpenAPI
+/// document (public, always there), else the first public GET of its catalogue entry (the
+/// gateway may still be probing replicas that just started). A public prefix such as
+/// `/api/v2/videos` is not itself an endpoint, so the document comes first.
 async fn wait_routable(gateway: &Service) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     let probes = services::all().into_iter().filter(|s| s.schema.is_some()).filter_map(|service| {
-        let route = service.public.iter().find(|r| r.method.is_none_or(|m| m == "GET") && !r.prefix.contains('{'))?;
-        Some((service.name, format!("http://127.0.0.1:{}{}", gateway.port, route.prefix)))
+        let path = service.openapi.or_else(|| {
+            let route =
+                service.public.iter().find(|r| r.method.is_none_or(|m| m == "GET") && !r.prefix.contains('{'))?;
+            Some(route.prefix)
+        })?;
+        Some((service.name, format!("http://127.0.0.1:{}{path}", gateway.port)))
     });
     for (name, url) in probes {
         loop {
@@ -184,7 +190,12 @@ pub async fn run(release: bool) -> anyhow::Result<()> {
         println!("  {:<14} http://127.0.0.1:{}", service.name, service.port);
     }
     println!("  infrastructure: PostgreSQL :5432, Redis :6379, NATS :4222, Kafka :9092");
-    tokio::signal::ctrl_c().await?;
+    // Ctrl-C, or a SIGTERM (a supervisor, `kill`): either way the services stop with it.
+    let mut terminated = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+        _ = terminated.recv() => {}
+    }
     println!("\nstopping…");
     terminate(&mut children);
     Ok(())

@@ -90,10 +90,7 @@ pub async fn request(
 /// The analyses of the owner's video, newest first.
 pub async fn list(state: &AppState, user_id: i64, video_id: i64) -> Result<Vec<Analysis>, ApiError> {
     let mut conn = state.db.get().await?;
-    videos::find(&mut conn, video_id)
-        .await?
-        .filter(|v| v.user_id == user_id)
-        .ok_or_else(|| ApiError::not_found("no such video"))?;
+    own(&mut conn, user_id, video_id).await?;
     Ok(diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM video_analyses WHERE video_id = $1 ORDER BY id DESC LIMIT 100"
     ))
@@ -102,11 +99,13 @@ pub async fn list(state: &AppState, user_id: i64, video_id: i64) -> Result<Vec<A
     .await?)
 }
 
+/// The caller's video; anyone else's is 404, like one that does not exist.
+async fn own(conn: &mut AsyncPgConnection, user_id: i64, video_id: i64) -> Result<Video, ApiError> {
+    videos::find_own(conn, video_id, user_id).await?.ok_or_else(|| ApiError::not_found("no such video"))
+}
+
 async fn owned_ready(conn: &mut AsyncPgConnection, user_id: i64, video_id: i64) -> Result<Video, ApiError> {
-    let video = videos::find(conn, video_id)
-        .await?
-        .filter(|v| v.user_id == user_id)
-        .ok_or_else(|| ApiError::not_found("no such video"))?;
+    let video = own(conn, user_id, video_id).await?;
     if video.status() != crate::domain::video::VideoStatus::Ready {
         return Err(ApiError::conflict("video_not_ready", "a video is analysed once it is processed"));
     }

@@ -1,6 +1,5 @@
-//! What people do with videos, enough for the event contract (issue 12 builds the rest):
-//! likes, comments, exactly-counted views, deletion; the follows and blocks projected from
-//! auth's events.
+//! What people do with videos: likes, comments (and their deletion), exactly-counted views,
+//! deletion of a video; the follows and blocks projected from auth's events.
 
 use crate::state::AppState;
 use chrono::{DateTime, Utc};

@@ -120,6 +120,11 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<V
     videos::table.find(id).select(Video::as_select()).first(conn).await.optional()
 }
 
+/// The owner's video; `None` when it is not theirs or gone.
+pub async fn find_own(conn: &mut AsyncPgConnection, id: i64, user_id: i64) -> QueryResult<Option<Video>> {
+    videos::table.find(id).filter(videos::user_id.eq(user_id)).select(Video::as_select()).first(conn).await.optional()
+}
+
 /// The owner's video, locked for an edit; `None` when it is not theirs or gone.
 pub async fn find_own_for_update(conn: &mut AsyncPgConnection, id: i64, user_id: i64) -> QueryResult<Option<Video>> {
     videos::table

@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use contracts::Envelope;
-use contracts::events::{SubscriptionCreated, VideoLiked};
+use contracts::events::{SubscriptionCreated, VideoCommented, VideoLiked};
 use contracts::topics;
 use serde_json::json;
 use std::time::Duration;
@@ -50,9 +50,21 @@ async fn a_redelivered_or_repeated_event_awards_once() {
     assert!(!likes["unlocked_at"].is_null(), "{likes}");
     assert_eq!(likes["progress"], 10);
 
+    // A comment, delivered twice, earns its 3 points once; commenting on one's own video nothing.
+    let comment = Envelope::new(
+        "media",
+        7,
+        VideoCommented { video_id: 7, author_id: master.id, comment_id: 1, commenter_id: fan.id },
+    );
+    let own = VideoCommented { video_id: 7, author_id: master.id, comment_id: 2, commenter_id: master.id };
+    for envelope in [&comment, &comment, &Envelope::new("media", 7, own)] {
+        send(&world, topics::MEDIA_VIDEOS, envelope).await;
+    }
+    eventually("a comment's points", Duration::from_secs(30), || async { points(&world, &master).await == 73 }).await;
+
     // Settle, then check nothing more arrived late.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(points(&world, &master).await, 70);
+    assert_eq!(points(&world, &master).await, 73);
 }
 
 #[tokio::test]

@@ -153,15 +153,9 @@ impl World {
 
     /// Publishes `payload` on its Kafka topic as its producer would.
     pub async fn publish(&self, payload: impl Into<contracts::Payload>) {
-        use prost::Message;
-        use rdkafka::producer::FutureRecord;
-        let kafka = &self.config.platform.kafka;
-        let producer = platform::kafka::producer(kafka).expect("a producer");
         let envelope = Envelope::of(payload);
-        let topic = kafka.topic(envelope.payload.as_ref().map(|p| p.topic()).expect("a payload"));
-        let bytes = envelope.encode_to_vec();
-        let record = FutureRecord::to(&topic).key(&envelope.aggregate_id).payload(&bytes);
-        producer.client().send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("published");
+        let topic = envelope.payload.as_ref().map(|p| p.topic()).expect("a payload");
+        testkit::events::publish(&self.config.platform.kafka, topic, &envelope).await;
     }
 
     pub async fn event<T>(&self, topic: &str, pick: impl FnMut(&Envelope) -> Option<T>) -> T {

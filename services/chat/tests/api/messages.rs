@@ -161,6 +161,10 @@ async fn chat_message_sent_says_which_recipients_were_offline() {
     let chat = world.chat(&a, &b).await;
     let offline = world.send(0, &a, chat, "вы здесь?").await;
     let mut b_ws = world.connect(0, &b, "").await;
+    // The upgrade answers before the session has registered b as present; the first answer to
+    // a frame comes after it.
+    b_ws.send(json!({ "type": "resume", "chats": {} })).await;
+    b_ws.expect("resumed").await;
     let online = world.send(0, &a, chat, "вижу, что здесь").await;
     b_ws.expect("message").await;
     for (message, expected) in [(offline, vec![b.id]), (online, vec![])] {

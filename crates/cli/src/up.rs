@@ -91,6 +91,11 @@ fn environment(command: &mut Command, service: &Service) {
     // storage skips the rest of a record batch a consumer resumes inside (decision 0002).
     command.env("KAFKA_IDEMPOTENT_PRODUCER", "false");
     command.env("KAFKA_BATCH_MESSAGES", "1");
+    if service.name == "chat" && std::env::var_os("TURN_SECRET").is_none() {
+        // The coturn scripts/infra-up runs on loopback, with its development secret.
+        let secret = std::env::var("MEBELPLACE_TURN_SECRET").unwrap_or_else(|_| "mebelplace-dev-turn-secret".into());
+        command.env("TURN_SECRET", secret);
+    }
 }
 
 pub fn migrate(service: &Service, profile: Profile) -> anyhow::Result<()> {

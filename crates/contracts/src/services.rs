@@ -154,7 +154,8 @@ pub const CHAT: ServiceSpec = ServiceSpec {
         "/ws",
     ],
     public: &[public("GET", "/api/v2/chat/openapi.json")],
-    uploads: &[],
+    // Tickets may carry three 10 MB attachments.
+    uploads: &["/api/v2/support/tickets"],
     search: &[],
     openapi: Some("/api/v2/chat/openapi.json"),
     publishes: &[topics::CHAT_MESSAGES, topics::CHAT_CALLS, topics::CHAT_SUPPORT],

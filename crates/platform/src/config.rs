@@ -400,6 +400,7 @@ mod tests {
     #[serde(default)]
     struct SmsSettings {
         api_key: Option<SecretString>,
+        senders: Vec<String>,
     }
 
     const SMS_ALIASES: &[(&str, &str)] = &[("MOBIZON_API_KEY", "sms.api_key")];
@@ -430,6 +431,16 @@ mod tests {
             assert_eq!(config.platform.redis.url.expose_secret(), "redis://file:6379", "file beats default");
             assert_eq!(config.platform.http.json_limit_bytes, 256 * 1024, "default stays");
             assert_eq!(config.sms.api_key.unwrap().expose_secret(), "secret-key");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_list_is_a_bracketed_environment_value() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MEBELPLACE__SMS__SENDERS", r#"["turn:a.kz:3478?transport=udp","turns:a.kz:5349"]"#);
+            let config: ServiceConfig = load_from(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap();
+            assert_eq!(config.sms.senders, ["turn:a.kz:3478?transport=udp", "turns:a.kz:5349"]);
             Ok(())
         });
     }

@@ -13,6 +13,7 @@ pub mod load;
 pub mod pgbench;
 pub mod proxy;
 pub mod smtp;
+pub mod turn;
 
 pub use api::{ApiClient, error_code};
 pub use app::TestApp;

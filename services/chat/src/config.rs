@@ -8,6 +8,17 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
     ("CHAT_SEND_QUEUE", "chat.send_queue"),
     ("CHAT_HEARTBEAT_SECS", "chat.heartbeat_secs"),
     ("CHAT_PRESENCE_TTL_SECS", "chat.presence_ttl_secs"),
+    ("CALL_RING_TIMEOUT_SECS", "calls.ring_timeout_secs"),
+    ("CALL_MAX_DURATION_SECS", "calls.max_duration_secs"),
+    ("CALL_MAX_TOKENS", "calls.max_tokens_per_call"),
+    ("WEBRTC_PROVIDER", "calls.tokens.provider"),
+    ("WEBRTC_TOKEN_TTL_SECS", "calls.tokens.ttl_secs"),
+    ("TURN_SECRET", "calls.tokens.turn.secret"),
+    ("AGORA_APP_ID", "calls.tokens.agora.app_id"),
+    ("AGORA_APP_CERTIFICATE", "calls.tokens.agora.app_certificate"),
+    ("TWILIO_ACCOUNT_SID", "calls.tokens.twilio.account_sid"),
+    ("TWILIO_API_KEY", "calls.tokens.twilio.api_key_sid"),
+    ("TWILIO_API_SECRET", "calls.tokens.twilio.api_key_secret"),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -16,6 +27,7 @@ pub struct Config {
     #[serde(flatten)]
     pub platform: platform::Settings,
     pub chat: ChatSettings,
+    pub calls: CallSettings,
 }
 
 impl platform::service::ServiceConfig for Config {
@@ -54,6 +66,37 @@ impl Default for ChatSettings {
             heartbeat_secs: 10,
             presence_ttl_secs: 30,
             replay_batch: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CallSettings {
+    /// A call nobody answers within this many seconds becomes missed.
+    pub ring_timeout_secs: u64,
+    /// An answered call still going after this long is ended (two crashed clients would
+    /// otherwise stay busy for ever).
+    pub max_duration_secs: u64,
+    /// How often a replica looks for unanswered and overlong calls.
+    pub sweep_secs: u64,
+    /// WebRTC tokens handed out per call, whoever asks.
+    pub max_tokens_per_call: i64,
+    /// The largest session description a signal may carry, in bytes (it also has to fit in
+    /// a WebSocket frame, `chat.max_frame_bytes`).
+    pub max_sdp_bytes: usize,
+    pub tokens: crate::calls::tokens::TokenSettings,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        Self {
+            ring_timeout_secs: 45,
+            max_duration_secs: 4 * 3600,
+            sweep_secs: 5,
+            max_tokens_per_call: 2,
+            max_sdp_bytes: 12 * 1024,
+            tokens: Default::default(),
         }
     }
 }

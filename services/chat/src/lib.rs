@@ -2,6 +2,7 @@
 //! loses or repeats a message (docs/realtime.md, docs/decisions/0007-chat-delivery.md).
 //! `build` wires it from its configuration, for `main` and for tests alike.
 
+pub mod calls;
 pub mod chats;
 pub mod config;
 pub mod consumers;
@@ -11,6 +12,7 @@ pub mod messages;
 pub mod realtime;
 pub mod state;
 pub mod store;
+pub mod support;
 
 use crate::config::Config;
 use crate::realtime::{Realtime, hub::Hub, presence::Presence};
@@ -41,9 +43,22 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     let hub = Hub::new(kit.nats(), config.platform.nats.clone(), settings.send_queue);
     let presence = Presence::new(kit.redis(), Duration::from_secs(settings.presence_ttl_secs.max(1)));
     let realtime = Arc::new(Realtime::new(kit.nats(), config.platform.nats.clone(), hub, presence));
-    let state = AppState { db: kit.db(), settings, realtime, closing: CancellationToken::new() };
+    let state = AppState {
+        db: kit.db(),
+        redis: kit.redis(),
+        settings,
+        calls: config.calls.clone(),
+        realtime,
+        storage: platform::storage::object_store(&config.platform.storage)?,
+        closing: CancellationToken::new(),
+    };
     kit.consume(consumers::DEALS, &[topics::MARKETPLACE_REQUESTS], consumers::DealsHandler { state: state.clone() })
         .consume(consumers::BLOCKS, &[topics::AUTH_USERS], consumers::BlocksHandler);
+    let sweeping = state.clone();
+    kit.every("call-sweep", Duration::from_secs(config.calls.sweep_secs.max(1)), move || {
+        let state = sweeping.clone();
+        async move { calls::sweep(&state).await }
+    });
     kit.document(&http::ApiDoc::openapi());
     let closing = state.closing.clone();
     let data = web::Data::new(state);

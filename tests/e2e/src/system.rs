@@ -372,6 +372,7 @@ fn program_env(name: &str, keys: &Path) -> Vec<(String, String)> {
             ("MEBELPLACE__AUTH__ARGON2_ITERATIONS", "1".into()),
             ("MEBELPLACE__AUTH__SECURE_COOKIES", "false".into()),
         ],
+        "chat" => vec![("TURN_SECRET", testkit::turn::secret())],
         // Their periodic jobs at test pace, so that the system is quiet soon after it is left alone.
         "media" => vec![("MEBELPLACE__MEDIA__VIEWS_FLUSH_INTERVAL_MS", "200".into())],
         "notification" => vec![

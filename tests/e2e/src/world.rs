@@ -61,6 +61,10 @@ pub struct World {
     /// it (when the system has a chat service).
     pub chat: Option<i64>,
     pub message: Option<i64>,
+    /// A call from `owner` to `master`, ringing when the world is made.
+    pub call: Option<i64>,
+    /// The owner's support ticket.
+    pub ticket: Option<i64>,
     /// The master's video, story and uploads (when the system has a media service).
     pub media: Option<MediaWorld>,
     /// The owner's first notification, about the master's proposal (when the system has a
@@ -91,12 +95,14 @@ impl World {
         assert_eq!(status, 201, "the owner accepts a proposal: {body}");
         let order = body["id"].as_i64().expect("an order id");
         let has = |name: &str| system.processes.iter().any(|p| p.spec.name == name);
-        let (chat, message) = match has("chat") {
+        let (chat, message, call, ticket) = match has("chat") {
             true => {
                 let chat = opened_chat(system, &owner).await;
-                (Some(chat), Some(send(system, &owner, chat, "Добрый день! Когда замер?").await))
+                let message = send(system, &owner, chat, "Добрый день! Когда замер?").await;
+                let call = ring(system, &owner, &master).await;
+                (Some(chat), Some(message), Some(call), Some(ticket(system, &owner).await))
             }
-            false => (None, None),
+            false => (None, None, None, None),
         };
         let media = match has("media") {
             true => Some(MediaWorld::create(system, &master).await),
@@ -120,6 +126,8 @@ impl World {
             proposal_message,
             chat,
             message,
+            call,
+            ticket,
             media,
             notification,
         }
@@ -139,6 +147,22 @@ impl World {
     pub fn token(&self, persona: Persona) -> Option<&str> {
         self.user(persona).map(|u| u.token.as_str())
     }
+}
+
+/// A call from `caller` to `callee` (chat partners), ringing.
+pub async fn ring(system: &System, caller: &User, callee: &User) -> i64 {
+    let body = json!({ "recipient_id": callee.id, "kind": "audio" });
+    let (status, call) = system.api.post_as("/api/v2/calls/initiate", &caller.token, body).await;
+    assert_eq!(status, 201, "the call rings: {call}");
+    call["id"].as_i64().expect("a call id")
+}
+
+/// A support ticket opened by `user`.
+pub async fn ticket(system: &System, user: &User) -> i64 {
+    let body = json!({ "subject": "Мастер не отвечает", "text": "Заказ оплачен, мастер молчит.", "category": "order" });
+    let (status, ticket) = system.api.post_as("/api/v2/support/tickets", &user.token, body).await;
+    assert_eq!(status, 201, "the ticket is opened: {ticket}");
+    ticket["id"].as_i64().expect("a ticket id")
 }
 
 /// The chat an accepted proposal opened for `user` (it arrives through the event).

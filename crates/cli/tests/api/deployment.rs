@@ -141,7 +141,8 @@ fn every_variable_the_programs_read_is_in_env_example() {
     {
         assert!(defined.contains(&required), "{required} in .env.example");
     }
-    let known: Vec<&str> = platform::config::PLATFORM_ENV_ALIASES.iter().map(|(name, _)| *name).collect();
+    let known: Vec<&str> =
+        platform::config::PLATFORM_ENV_ALIASES.iter().chain(chat::config::ENV_ALIASES).map(|(name, _)| *name).collect();
     for name in defined.iter().filter(|n| !n.starts_with("MEBELPLACE_") && !is_compose_only(n)) {
         assert!(
             known.contains(name) || ["JWT_KEYS_DIR", "CORS_ALLOWED_ORIGINS"].contains(name),

@@ -3,8 +3,7 @@
 use platform::cache::JsonCache;
 
 fn cache(ttl_secs: u64) -> JsonCache {
-    let mut settings = platform::config::RedisSettings::default();
-    settings.key_prefix = testkit::unique_prefix();
+    let settings = platform::config::RedisSettings { key_prefix: testkit::unique_prefix(), ..Default::default() };
     JsonCache::new(platform::redis::pool(&settings).unwrap(), "test", ttl_secs)
 }
 

@@ -1,7 +1,10 @@
-//! HTTP resources of the chat service: `/api/v2/chats` and the WebSocket `/api/v2/ws` (`/ws`).
+//! HTTP resources of the chat service: `/api/v2/chats`, `/api/v2/calls`, support tickets and the
+//! WebSocket `/api/v2/ws` (`/ws`).
 
+pub mod calls;
 pub mod chats;
 pub mod messages;
+pub mod support;
 pub mod ws;
 
 use actix_web::{HttpResponse, web};
@@ -9,7 +12,7 @@ use utoipa::OpenApi;
 
 platform::http_api! {
     pub struct ApiDoc {
-        info(title = "MebelPlace chat", description = "Chats, messages, read receipts; real-time delivery over a WebSocket (docs/realtime.md).")
+        info(title = "MebelPlace chat", description = "Chats, messages, read receipts; real-time delivery over a WebSocket (docs/realtime.md); calls with WebRTC tokens and signalling; support tickets.")
     }
     schemas: [crate::realtime::frames::ServerFrame, crate::realtime::frames::ClientFrame]
     routes: [
@@ -17,6 +20,8 @@ platform::http_api! {
         chats::{list, open, details},
         messages::{history, send, edit, delete, read},
         ws::{connect},
+        calls::{list, history, active, initiate, initiate_secure, details, answer, decline, cancel, end, webrtc_token, webrtc_signal},
+        support::{open, mine, details, reply, reopen, attachment, queue, admin_details, update, admin_reply},
     ]
 }
 

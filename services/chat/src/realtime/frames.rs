@@ -28,6 +28,10 @@ pub enum ServerFrame {
     Resumed { chats: BTreeMap<i64, i64> },
     /// Answer to a `send` frame: the stored message (the first one for a repeated client id).
     Sent { client_message_id: Option<String>, message: Message },
+    /// A call with the user started or changed status (ringing, active, ended…).
+    Call { call: crate::calls::CallView },
+    /// A WebRTC signal (offer, answer, ICE candidate) from the other participant of a call.
+    CallSignal { call_id: i64, from_user_id: i64, signal: crate::calls::signal::Signal },
     /// A client frame could not be handled; the connection stays open.
     Error { code: String, message: String },
 }
@@ -71,6 +75,12 @@ pub enum ClientFrame {
     Read {
         chat_id: i64,
         seq: i64,
+    },
+    /// Relays a WebRTC signal to the other participant of a ringing or active call (as
+    /// `POST /api/v2/calls/{id}/webrtc-signal` does).
+    CallSignal {
+        call_id: i64,
+        signal: crate::calls::signal::Signal,
     },
 }
 

@@ -260,6 +260,9 @@ impl Connection {
                 sent.await.map(|(message, _)| Some(ServerFrame::Sent { client_message_id, message }))
             }
             ClientFrame::Read { chat_id, seq } => messages::read(&state, &self.user, chat_id, seq).await.map(|_| None),
+            ClientFrame::CallSignal { call_id, signal } => {
+                crate::calls::signal(&state, &self.user, call_id, signal).await.map(|()| None)
+            }
             ClientFrame::Typing { chat_id, typing } => match self.partner(chat_id).await {
                 Ok(partner) => {
                     messages::typing(&state, &self.user, partner, chat_id, typing).await;

@@ -144,6 +144,15 @@ pub async fn page_of(
     query.load(conn).await
 }
 
+/// Do `a` and `b` have a chat (about anything)?
+pub async fn have_chat(conn: &mut AsyncPgConnection, a: i64, b: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        chat_members::table.filter(chat_members::user_id.eq(a).and(chat_members::partner_id.eq(b))),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// Everyone `user_id` has a chat with.
 pub async fn partners(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<Vec<i64>> {
     chat_members::table

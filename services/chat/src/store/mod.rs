@@ -2,6 +2,8 @@
 //! compose them in one transaction.
 
 pub mod blocks;
+pub mod calls;
 pub mod chats;
 pub mod messages;
 pub mod schema;
+pub mod tickets;

@@ -1,7 +1,8 @@
 //! Chat replicas against the real servers: one migrated schema, one Kafka/NATS/Redis prefix per
 //! test, shared by every replica of the test (in-process, or processes that can be killed).
 
-use chat::config::{ChatSettings, Config};
+use chat::calls::tokens::{Provider, TokenSettings, TurnSettings};
+use chat::config::{CallSettings, ChatSettings, Config};
 use contracts::{Envelope, Role};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -61,7 +62,9 @@ impl World {
         jwks_server.respond("/.well-known/jwks.json", 200, serde_json::to_value(jwks(&[KEY_1])).unwrap());
         let mut platform = testkit::settings(&schema, &unique_prefix());
         platform.jwt.jwks_url = format!("{}/.well-known/jwks.json", jwks_server.url());
-        Self { config: Config { platform, chat }, apis: Vec::new(), replicas: Vec::new(), schema, _jwks: jwks_server }
+        let calls = CallSettings { sweep_secs: 1, tokens: turn_tokens(), ..Default::default() };
+        let config = Config { platform, chat, calls };
+        Self { config, apis: Vec::new(), replicas: Vec::new(), schema, _jwks: jwks_server }
     }
 
     pub async fn add_in_process(&mut self) -> usize {
@@ -132,6 +135,12 @@ impl World {
         User { id, token: token(id, Role::Buyer) }
     }
 
+    /// A new admin.
+    pub fn admin(&self) -> User {
+        let user = self.user();
+        User { token: token(user.id, Role::Admin), ..user }
+    }
+
     /// Opens a chat from `a` to `b` on replica 0 and returns its id.
     pub async fn chat(&self, a: &User, b: &User) -> i64 {
         let (status, body) = self.api(0).post_as("/api/v2/chats", &a.token, json!({ "recipient_id": b.id })).await;
@@ -161,6 +170,16 @@ impl World {
     pub async fn event<T>(&self, topic: &str, pick: impl FnMut(&Envelope) -> Option<T>) -> T {
         testkit::events::find(&self.config.platform.kafka, topic, pick).await
     }
+}
+
+/// WebRTC tokens for the TURN server `scripts/infra-up` runs.
+fn turn_tokens() -> TokenSettings {
+    let turn = TurnSettings {
+        secret: testkit::turn::secret().into(),
+        urls: vec![testkit::turn::url()],
+        stun_urls: Vec::new(),
+    };
+    TokenSettings { provider: Provider::Turn, turn, ..Default::default() }
 }
 
 /// A WebSocket client of the test.

@@ -138,6 +138,51 @@ pub const RULES: &[Rule] = &[
     with_body("PATCH", "/api/v2/chats/{id}/messages/{message_id}", &[Owner], |_| json!({ "text": "Когда приедете?" })),
     rule("DELETE", "/api/v2/chats/{id}/messages/{message_id}", &[Owner]),
     with_body("POST", "/api/v2/chats/{id}/read", &[Owner, Master], |_| json!({ "seq": 1 })),
+    // chat: calls ({id}: the owner's call to the master, ringing). Calls are between chat
+    // partners: the master calling the master is told 400, the owner finds both busy (409).
+    rule("GET", "/api/v2/calls", SIGNED_IN),
+    rule("GET", "/api/v2/calls/history", SIGNED_IN),
+    rule("GET", "/api/v2/calls/active", SIGNED_IN),
+    with_body(
+        "POST",
+        "/api/v2/calls/initiate",
+        &[Owner, Master],
+        |w| json!({ "recipient_id": w.master.id, "kind": "audio" }),
+    ),
+    with_body(
+        "POST",
+        "/api/v2/calls/initiate-secure",
+        &[Owner, Master],
+        |w| json!({ "recipient_id": w.master.id, "kind": "video" }),
+    ),
+    rule("GET", "/api/v2/calls/{id}", &[Owner, Master]),
+    rule("GET", "/api/v2/calls/{id}/webrtc-token", &[Owner, Master]),
+    with_body(
+        "POST",
+        "/api/v2/calls/{id}/webrtc-signal",
+        &[Owner, Master],
+        |_| json!({ "type": "offer", "sdp": "v=0\r\n" }),
+    ),
+    rule("POST", "/api/v2/calls/{id}/answer", &[Master]),
+    rule("POST", "/api/v2/calls/{id}/decline", &[Master]),
+    rule("POST", "/api/v2/calls/{id}/cancel", &[Owner]),
+    rule("POST", "/api/v2/calls/{id}/end", &[Owner, Master]),
+    // chat: support ({id}: the owner's ticket; it has no attachment)
+    rule("GET", "/api/v2/support/tickets", SIGNED_IN),
+    with_body(
+        "POST",
+        "/api/v2/support/tickets",
+        SIGNED_IN,
+        |_| json!({ "subject": "Вопрос по оплате", "text": "Где чек?", "category": "payment" }),
+    ),
+    rule("GET", "/api/v2/support/tickets/{id}", &[Owner, Admin]),
+    absent("GET", "/api/v2/support/tickets/{id}/attachments/{attachment_id}", &[Owner, Admin]),
+    with_body("POST", "/api/v2/support/tickets/{id}/replies", &[Owner], |_| json!({ "text": "Есть новости?" })),
+    rule("POST", "/api/v2/support/tickets/{id}/reopen", &[Owner]),
+    rule("GET", "/api/v2/admin/support/tickets", ADMIN),
+    rule("GET", "/api/v2/admin/support/tickets/{id}", ADMIN),
+    with_body("PATCH", "/api/v2/admin/support/tickets/{id}", ADMIN, |_| json!({ "status": "in_progress" })),
+    with_body("POST", "/api/v2/admin/support/tickets/{id}/replies", ADMIN, |_| json!({ "text": "Разбираемся" })),
     // marketplace: gamification
     rule("GET", "/api/v2/gamification/level", SIGNED_IN),
     rule("GET", "/api/v2/gamification/levels", ANYONE),
@@ -231,6 +276,8 @@ pub fn concrete_path(path: &str, world: &World) -> String {
         _ if path.starts_with("/api/v2/requests/") => world.open_request.to_string(),
         _ if path.starts_with("/api/v2/orders/") => world.order.to_string(),
         _ if path.starts_with("/api/v2/chats/") => world.chat.unwrap_or(0).to_string(),
+        _ if path.starts_with("/api/v2/calls/") => world.call.unwrap_or(0).to_string(),
+        _ if path.contains("/support/tickets/") => world.ticket.unwrap_or(0).to_string(),
         _ if path.starts_with("/api/v2/videos/") => media_id(|m| m.video.to_string()),
         _ if path.starts_with("/api/v2/stories/") => media_id(|m| m.story.to_string()),
         _ if path.starts_with("/api/v2/uploads/") => media_id(|m| m.upload.clone()),
@@ -245,5 +292,6 @@ pub fn concrete_path(path: &str, world: &World) -> String {
         .replace("{action}", "accept")
         .replace("{message_id}", &world.message.unwrap_or(0).to_string())
         .replace("{comment_id}", "0")
+        .replace("{attachment_id}", "0")
         .replace("{path}", &media_id(|m| m.file.clone()))
 }

@@ -1,0 +1,2 @@
+DROP TABLE call_lines;
+DROP TABLE calls;

@@ -1,0 +1,106 @@
+//! WebRTC signalling messages relayed between the two participants of a call: the SDP offer and
+//! answer, and ICE candidates. The server only checks their shape and size; it never reads SDP.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One signalling message (`type`: `offer`, `answer` or `ice_candidate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Signal {
+    Offer {
+        sdp: String,
+    },
+    Answer {
+        sdp: String,
+    },
+    /// `candidate` is the ICE candidate line (`candidate:…`); empty means end of candidates.
+    IceCandidate {
+        candidate: String,
+        sdp_mid: Option<String>,
+        sdp_m_line_index: Option<u16>,
+    },
+}
+
+/// The longest ICE candidate line, and `sdpMid`.
+const CANDIDATE_LIMIT: usize = 1024;
+const SDP_MID_LIMIT: usize = 64;
+
+impl Signal {
+    /// The signal if it is well formed and its SDP at most `sdp_limit` bytes.
+    pub fn validate(&self, sdp_limit: usize) -> Result<(), String> {
+        match self {
+            Signal::Offer { sdp } | Signal::Answer { sdp } => {
+                if !sdp.starts_with("v=0") {
+                    return Err("sdp must be a session description (starting with v=0)".into());
+                }
+                if sdp.len() > sdp_limit {
+                    return Err(format!("sdp must be at most {sdp_limit} bytes"));
+                }
+            }
+            Signal::IceCandidate { candidate, sdp_mid, .. } => {
+                if !(candidate.is_empty() || candidate.starts_with("candidate:")) {
+                    return Err("candidate must be an ICE candidate line (candidate:…) or empty".into());
+                }
+                if candidate.len() > CANDIDATE_LIMIT {
+                    return Err(format!("candidate must be at most {CANDIDATE_LIMIT} bytes"));
+                }
+                if sdp_mid.as_ref().is_some_and(|mid| mid.len() > SDP_MID_LIMIT) {
+                    return Err(format!("sdp_mid must be at most {SDP_MID_LIMIT} bytes"));
+                }
+            }
+        }
+        if self.has_control_characters() {
+            return Err("must not contain control characters other than line breaks".into());
+        }
+        Ok(())
+    }
+
+    fn has_control_characters(&self) -> bool {
+        let text = match self {
+            Signal::Offer { sdp } | Signal::Answer { sdp } => sdp.as_str(),
+            Signal::IceCandidate { candidate, .. } => candidate.as_str(),
+        };
+        text.chars().any(|c| c.is_control() && c != '\r' && c != '\n')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFER: &str = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+    #[test]
+    fn offers_and_answers_carry_a_bounded_session_description() {
+        assert_eq!(Signal::Offer { sdp: OFFER.into() }.validate(1024), Ok(()));
+        assert_eq!(Signal::Answer { sdp: OFFER.into() }.validate(1024), Ok(()));
+        assert!(Signal::Offer { sdp: "hello".into() }.validate(1024).is_err());
+        assert!(Signal::Offer { sdp: format!("{OFFER}{}", "a=x\r\n".repeat(300)) }.validate(1024).is_err());
+        assert!(Signal::Offer { sdp: format!("{OFFER}\u{0}") }.validate(1024).is_err());
+    }
+
+    #[test]
+    fn candidates_are_candidate_lines_or_the_end() {
+        let candidate = |line: &str| Signal::IceCandidate {
+            candidate: line.into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+        };
+        assert_eq!(
+            candidate("candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx").validate(1024),
+            Ok(())
+        );
+        assert_eq!(candidate("").validate(1024), Ok(()));
+        assert!(candidate("udp 1 2 3").validate(1024).is_err());
+        assert!(candidate(&format!("candidate:{}", "1".repeat(1100))).validate(1024).is_err());
+    }
+
+    #[test]
+    fn signals_are_tagged_by_type() {
+        let parsed: Signal = serde_json::from_str(r#"{"type":"offer","sdp":"v=0"}"#).unwrap();
+        assert_eq!(parsed, Signal::Offer { sdp: "v=0".into() });
+        assert!(serde_json::from_str::<Signal>(r#"{"type":"bye"}"#).is_err());
+        assert!(serde_json::from_str::<Signal>(r#"{"type":"offer","sdp":"v=0","extra":1}"#).is_err());
+    }
+}

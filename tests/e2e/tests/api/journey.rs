@@ -217,6 +217,39 @@ async fn a_buyer_and_two_masters_make_a_deal_end_to_end() {
         reply = buyer_socket.next("message").await;
     }
     assert_eq!(reply["message"]["text"], "Завтра в 10:00");
+
+    // The buyer calls the master to show the room: the master's phone rings, both get TURN
+    // credentials that the real coturn accepts, the offer and answer cross over the sockets.
+    let started = ok(
+        "a video call",
+        api.post_as("/api/v2/calls/initiate", &buyer_token, json!({ "recipient_id": chosen.id, "kind": "video" }))
+            .await,
+    )
+    .await;
+    let call = started["id"].as_i64().expect("a call id");
+    assert_eq!(master_socket.next("call").await["call"]["status"], "ringing");
+    let credentials =
+        ok("a call token", api.get(&format!("/api/v2/calls/{call}/webrtc-token"), &chosen_token).await).await;
+    let turn =
+        credentials["ice_servers"].as_array().and_then(|servers| servers.iter().find(|s| s["username"].is_string()));
+    let turn = turn.unwrap_or_else(|| panic!("TURN credentials: {credentials}"));
+    let (username, password) =
+        (turn["username"].as_str().unwrap_or_default(), turn["credential"].as_str().unwrap_or_default());
+    assert!(testkit::turn::allocate(&testkit::turn::addr(), username, password).await.expect("coturn answers"));
+    ok("answer", api.post_as(&format!("/api/v2/calls/{call}/answer"), &chosen_token, json!({})).await).await;
+    let offer = json!({ "type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" });
+    buyer_socket.send(json!({ "type": "call_signal", "call_id": call, "signal": offer })).await;
+    assert_eq!(master_socket.next("call_signal").await["signal"], offer);
+    let ended = ok("hang up", api.post_as(&format!("/api/v2/calls/{call}/end"), &buyer_token, json!({})).await).await;
+    assert_eq!(ended["status"], "ended");
+    // "Incoming call" is a push only (an in-app entry would outlive the ringing).
+    testkit::eventually("the master's phone was told of the call", Duration::from_secs(20), || async {
+        onesignal.accepted().iter().any(|push| {
+            let body = String::from_utf8_lossy(&push.body);
+            body.contains("Входящий звонок") && body.contains(&chosen.id.to_string())
+        })
+    })
+    .await;
     for (token, action, body, status) in [
         (&chosen_token, "accept", json!({}), "accepted"),
         (&chosen_token, "start", json!({}), "in_progress"),

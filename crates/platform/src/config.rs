@@ -9,7 +9,7 @@ use figment::providers::{Env, Format, Serialized, Yaml};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Flat environment names from the seed, mapped to configuration keys.
 pub const PLATFORM_ENV_ALIASES: &[(&str, &str)] = &[
@@ -20,7 +20,9 @@ pub const PLATFORM_ENV_ALIASES: &[(&str, &str)] = &[
     ("DATABASE_URL", "database.url"),
     ("DATABASE_SCHEMA", "database.schema"),
     ("DATABASE_MAX_CONNECTIONS", "database.max_connections"),
+    ("DATABASE_CA_FILE", "database.ca_file"),
     ("REDIS_URL", "redis.url"),
+    ("REDIS_CA_FILE", "redis.ca_file"),
     ("NATS_URL", "nats.url"),
     ("KAFKA_BROKERS", "kafka.brokers"),
     ("KAFKA_IDEMPOTENT_PRODUCER", "kafka.idempotent_producer"),
@@ -189,7 +191,12 @@ impl Default for HttpSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct DatabaseSettings {
+    /// A `postgres://` URL. Its `sslmode` (`disable`, `prefer` (default), `require`,
+    /// `verify-ca`, `verify-full`) and `sslrootcert` are read as libpq reads them.
     pub url: SecretString,
+    /// A PEM file of the certificate authorities that signed the server's certificate (the
+    /// URL's `sslrootcert` wins). With it even `prefer`/`require` check the chain, as in libpq.
+    pub ca_file: Option<PathBuf>,
     /// The service's own schema; its connections see only this schema.
     pub schema: String,
     pub max_connections: usize,
@@ -200,6 +207,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             url: SecretString::from("postgres://postgres@127.0.0.1:5432/mebelplace"),
+            ca_file: None,
             schema: "public".into(),
             max_connections: 25,
             connect_timeout_secs: 5,
@@ -210,7 +218,11 @@ impl Default for DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct RedisSettings {
+    /// `redis://…`, or `rediss://…` for TLS (the certificate and its name are checked).
     pub url: SecretString,
+    /// With `rediss://`: a PEM file of the certificate authorities to trust instead of the
+    /// system's.
+    pub ca_file: Option<PathBuf>,
     pub max_connections: usize,
     /// Prepended to every key.
     pub key_prefix: String,
@@ -218,7 +230,12 @@ pub struct RedisSettings {
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self { url: SecretString::from("redis://127.0.0.1:6379"), max_connections: 10, key_prefix: String::new() }
+        Self {
+            url: SecretString::from("redis://127.0.0.1:6379"),
+            ca_file: None,
+            max_connections: 10,
+            key_prefix: String::new(),
+        }
     }
 }
 
@@ -453,6 +470,18 @@ mod tests {
             let message = error.to_string();
             assert!(message.contains("PORT"), "{message}");
             assert!(message.contains("eighty"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn ca_files_for_postgres_and_redis_have_flat_names() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_CA_FILE", "/etc/mebelplace/db-ca.pem");
+            jail.set_env("REDIS_CA_FILE", "/etc/mebelplace/redis-ca.pem");
+            let config: ServiceConfig = load_from(Path::new("config.yml"), DEFAULTS, SMS_ALIASES).unwrap();
+            assert_eq!(config.platform.database.ca_file, Some(PathBuf::from("/etc/mebelplace/db-ca.pem")));
+            assert_eq!(config.platform.redis.ca_file, Some(PathBuf::from("/etc/mebelplace/redis-ca.pem")));
             Ok(())
         });
     }

@@ -1,5 +1,8 @@
 //! PostgreSQL: a diesel-async deadpool whose connections see only the service's schema,
-//! and migrations (the platform's outbox/inbox first, then the service's own).
+//! and migrations (the platform's outbox/inbox first, then the service's own). Every
+//! connection honours the URL's `sslmode` and the CA file (`db/tls.rs`).
+
+mod tls;
 
 use crate::config::DatabaseSettings;
 use diesel::ConnectionResult;
@@ -7,11 +10,13 @@ use diesel::migration::{Migration, MigrationSource};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 use secrecy::ExposeSecret;
 use std::time::Duration;
+
+pub use tls::PgTarget;
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
@@ -24,6 +29,8 @@ pub const PLATFORM_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 pub enum DbError {
     #[error("schema name {0:?} is not a plain lower-case identifier")]
     BadSchema(String),
+    #[error("invalid database settings: {0}")]
+    Settings(String),
     #[error("cannot build the database pool: {0}")]
     Pool(String),
     #[error("cannot connect to the database: {0}")]
@@ -46,10 +53,22 @@ pub fn validate_schema(schema: &str) -> Result<&str, DbError> {
     }
 }
 
+/// The database the settings name, with their TLS parameters.
+pub fn target(settings: &DatabaseSettings) -> Result<PgTarget, DbError> {
+    PgTarget::new(settings.url.expose_secret(), settings.ca_file.as_deref()).map_err(DbError::Settings)
+}
+
+/// Opens one connection to `url` (its `sslmode`/`sslrootcert` honoured) whose `search_path`
+/// is the given schema; see [`connect_to`].
+pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnection> {
+    let target = PgTarget::new(url, None).map_err(diesel::ConnectionError::InvalidConnectionUrl)?;
+    connect_to(&target, schema).await
+}
+
 /// Opens one connection whose `search_path` is the given schema. The schema is also the
 /// connection's `application_name`, so `pg_stat_activity` tells which service holds what.
-pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
+pub async fn connect_to(target: &PgTarget, schema: &str) -> ConnectionResult<AsyncPgConnection> {
+    let mut conn = target.connect().await?;
     conn.batch_execute(&format!("SET search_path TO {schema}, public; SET application_name TO '{schema}'"))
         .await
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
@@ -58,15 +77,17 @@ pub async fn connect(url: &str, schema: &str) -> ConnectionResult<AsyncPgConnect
 
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
     let schema = validate_schema(&settings.schema)?.to_owned();
+    let target = target(settings)?;
     let mut config = ManagerConfig::default();
     // A pooled connection is handed out without a test query (`Verified` costs a round trip
     // per checkout, most of a short request's database time); one the server closed is still
     // recognised (the client sees the socket close) and replaced.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(move |url| {
-        let schema = schema.clone();
-        let url = url.to_owned();
-        async move { connect(&url, &schema).await }.boxed()
+    // The manager hands over the URL it was built with; `target` is that URL already parsed,
+    // with its TLS configuration and CA file read once.
+    config.custom_setup = Box::new(move |_url| {
+        let (target, schema) = (target.clone(), schema.clone());
+        async move { connect_to(&target, &schema).await }.boxed()
     });
     let manager = AsyncDieselConnectionManager::new_with_config(settings.url.expose_secret(), config);
     let timeout = Some(Duration::from_secs(settings.connect_timeout_secs));
@@ -87,7 +108,7 @@ pub async fn migrate(
     service_migrations: &'static [EmbeddedMigrations],
 ) -> Result<(), DbError> {
     let schema = validate_schema(&settings.schema)?.to_owned();
-    let mut conn = AsyncPgConnection::establish(settings.url.expose_secret()).await?;
+    let mut conn = target(settings)?.connect().await?;
     conn.batch_execute(&format!(
         "SELECT pg_advisory_lock(hashtext('mebelplace.migrate.{schema}'));
          CREATE SCHEMA IF NOT EXISTS {schema};

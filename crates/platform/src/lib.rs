@@ -29,12 +29,14 @@ pub mod service;
 pub mod storage;
 pub mod telemetry;
 pub mod text_enum;
+mod tls;
 
 pub use app::{Application, ShutdownHandle};
 pub use auth::{AuthUser, TokenVerifier};
 pub use config::Settings;
 pub use connections::Connections;
 pub use error::ApiError;
+pub use http::Json;
 pub use service::{Declaration, Kit};
 
 #[doc(hidden)]

@@ -159,7 +159,7 @@ pub enum RelayError {
 pub struct OutboxRelay {
     pool: crate::db::PgPool,
     schema: String,
-    database_url: Arc<str>,
+    database: crate::config::DatabaseSettings,
     kafka: Option<Producer>,
     nats: Option<(async_nats::Client, NatsSettings)>,
     settings: OutboxSettings,
@@ -168,11 +168,10 @@ pub struct OutboxRelay {
 
 impl OutboxRelay {
     pub fn new(pool: crate::db::PgPool, database: &crate::config::DatabaseSettings, settings: OutboxSettings) -> Self {
-        use secrecy::ExposeSecret;
         Self {
             pool,
             schema: database.schema.clone(),
-            database_url: database.url.expose_secret().into(),
+            database: database.clone(),
             kafka: None,
             nats: None,
             settings,
@@ -225,7 +224,7 @@ impl OutboxRelay {
     pub async fn run(self, shutdown: CancellationToken) {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen_for_new_events(
-            self.database_url.clone(),
+            self.database.clone(),
             self.schema.clone(),
             wake.clone(),
             shutdown.clone(),
@@ -513,10 +512,19 @@ async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<Backlog> {
 }
 
 /// Keeps a LISTEN connection open and turns each NOTIFY into a wake-up; reconnects on loss.
-async fn listen_for_new_events(url: Arc<str>, schema: String, wake: Arc<Notify>, shutdown: CancellationToken) {
+async fn listen_for_new_events(
+    database: crate::config::DatabaseSettings,
+    schema: String,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let target = match crate::db::target(&database) {
+        Ok(target) => target,
+        Err(error) => return tracing::warn!(%error, "outbox listener not started; the relay polls"),
+    };
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     while !shutdown.is_cancelled() {
-        match crate::db::connect(&url, &schema).await {
+        match crate::db::connect_to(&target, &schema).await {
             Ok(mut conn) => {
                 if let Err(error) = diesel::sql_query(format!("LISTEN outbox_{schema}")).execute(&mut conn).await {
                     tracing::warn!(%error, "outbox LISTEN failed");

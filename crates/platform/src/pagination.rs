@@ -19,7 +19,8 @@ pub struct PageQuery {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (opaque; its pattern only bounds what is accepted).
+    #[param(pattern = r"^(k-?[0-9]{1,17}_[0-9]{1,18}|o[0-9]{1,7})$")]
     pub cursor: Option<String>,
     /// For compatibility; prefer `cursor`.
     #[param(minimum = 0, maximum = 1_000_000)]
@@ -119,15 +120,39 @@ impl<T> Page<T> {
     }
 }
 
+// Cursors are `k<microseconds>_<id>` (keyset) and `o<offset>`: every string of the documented
+// pattern is a position (a fuzzer's or an old client's included), so a cursor is refused only
+// when it is not of that form.
 fn encode((created_at, id): (DateTime<Utc>, i64)) -> String {
-    URL_SAFE_NO_PAD.encode(format!("k:{}:{id}", created_at.timestamp_micros()))
+    format!("k{}_{id}", created_at.timestamp_micros())
 }
 
 fn encode_offset(offset: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+    format!("o{offset}")
 }
 
 fn decode(cursor: &str) -> Option<Start> {
+    if let Some(position) = cursor.strip_prefix('k') {
+        let (micros, id) = position.split_once('_')?;
+        let digits =
+            |text: &str, most: usize| (1..=most).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+        if !digits(micros.strip_prefix('-').unwrap_or(micros), 17) || !digits(id, 18) {
+            return None;
+        }
+        return Some(Start::After {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        });
+    }
+    if let Some(offset) = cursor.strip_prefix('o') {
+        let valid = (1..=7).contains(&offset.len()) && offset.bytes().all(|b| b.is_ascii_digit());
+        return valid.then(|| offset.parse().ok().map(Start::Offset)).flatten();
+    }
+    decode_base64(cursor)
+}
+
+/// The base64 cursors of earlier releases, still held by clients in the middle of a list.
+fn decode_base64(cursor: &str) -> Option<Start> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let mut parts = text.split(':');
     match (parts.next()?, parts.next(), parts.next(), parts.next()) {
@@ -159,6 +184,20 @@ mod tests {
         assert!(query(None, None, Some(i64::MAX)).parse().is_err(), "no overflow further on");
         assert_eq!(query(None, Some("garbage!"), None).parse().unwrap_err().code, "invalid_cursor");
         assert_eq!(query(None, Some(""), Some(3)).parse().unwrap().start, Start::Offset(3), "an empty cursor is none");
+    }
+
+    #[test]
+    fn every_cursor_of_the_documented_pattern_is_a_position() {
+        let at = |micros| Start::After { created_at: DateTime::from_timestamp_micros(micros).unwrap(), id: 7 };
+        assert_eq!(decode("k1764000000123456_7"), Some(at(1_764_000_000_123_456)));
+        assert_eq!(decode("k-99999999999999999_7"), Some(at(-99_999_999_999_999_999)));
+        assert_eq!(decode(&format!("k{}_{}", "9".repeat(17), "9".repeat(18))).map(|_| ()), Some(()));
+        assert_eq!(decode("o9999999"), Some(Start::Offset(9_999_999)));
+        for refused in ["k_7", "k1_", "k1_-7", "k1_7_8", "o", "o-1", "o12345678", "x1", "k+1_7"] {
+            assert_eq!(decode(refused), None, "{refused}");
+        }
+        let old = URL_SAFE_NO_PAD.encode("k:1764000000123456:7");
+        assert_eq!(decode(&old), Some(at(1_764_000_000_123_456)), "an earlier release's cursor");
     }
 
     #[test]

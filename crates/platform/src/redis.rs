@@ -1,8 +1,10 @@
 //! Redis: a connection pool plus the key prefix every key goes through, so that tests (and
-//! environments) can share one server.
+//! environments) can share one server. `rediss://` URLs connect over TLS (rustls), checking
+//! the certificate against the system's authorities or the CA file.
 
 use crate::config::RedisSettings;
-use deadpool_redis::{Config, Connection, Pool, PoolError, Runtime};
+use deadpool_redis::redis::{Client, IntoConnectionInfo, TlsCertificates};
+use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,13 +27,34 @@ impl RedisPool {
 }
 
 pub fn pool(settings: &RedisSettings) -> anyhow::Result<RedisPool> {
-    let mut config = Config::from_url(settings.url.expose_secret());
-    let mut pool_config = deadpool_redis::PoolConfig::new(settings.max_connections);
-    pool_config.timeouts.wait = Some(Duration::from_secs(2));
-    pool_config.timeouts.create = Some(Duration::from_secs(2));
-    pool_config.timeouts.recycle = Some(Duration::from_secs(2));
-    config.pool = Some(pool_config);
-    Ok(RedisPool { pool: config.create_pool(Some(Runtime::Tokio1))?, prefix: settings.key_prefix.as_str().into() })
+    let url = settings.url.expose_secret();
+    if url.starts_with("rediss://") {
+        crate::tls::install_default_provider();
+    }
+    // deadpool-redis' own `Config` drops a connection's TLS certificates, so the manager is
+    // built from the client's connection info.
+    let connection = match &settings.ca_file {
+        None => url.into_connection_info()?,
+        Some(path) => {
+            let certificates = TlsCertificates {
+                client_tls: None,
+                root_cert: Some(crate::tls::read_ca_file(path).map_err(anyhow::Error::msg)?),
+            };
+            Client::build_with_tls(url, certificates)
+                .map_err(|e| anyhow::anyhow!("REDIS_CA_FILE needs a rediss:// URL: {e}"))?
+                .get_connection_info()
+                .clone()
+        }
+    };
+    let timeout = Some(Duration::from_secs(2));
+    let pool = Pool::builder(Manager::new(connection)?)
+        .max_size(settings.max_connections)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(Runtime::Tokio1)
+        .build()?;
+    Ok(RedisPool { pool, prefix: settings.key_prefix.as_str().into() })
 }
 
 pub async fn ping(pool: &RedisPool) -> anyhow::Result<()> {

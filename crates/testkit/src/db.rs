@@ -35,6 +35,7 @@ impl TestSchema {
     pub fn settings(&self) -> DatabaseSettings {
         DatabaseSettings {
             url: SecretString::from(self.url.clone()),
+            ca_file: None,
             schema: self.name.clone(),
             max_connections: 10,
             connect_timeout_secs: 2,

@@ -1,6 +1,7 @@
 //! Helpers for tests against the real servers: a fresh migrated schema per test, unique
 //! topic/subject prefixes, a Kafka broker of a test's own, a TCP proxy that can cut a
-//! dependency, test signing keys, and recording fakes of third parties (HTTP APIs, SMTP).
+//! dependency, test signing keys, and recording fakes of third parties (HTTP APIs, SMTP with or
+//! without TLS).
 
 pub mod api;
 pub mod app;
@@ -13,6 +14,7 @@ pub mod load;
 pub mod pgbench;
 pub mod proxy;
 pub mod smtp;
+pub mod tls;
 pub mod turn;
 
 pub use api::{ApiClient, error_code};

@@ -82,8 +82,8 @@ pub struct CallSettings {
     pub sweep_secs: u64,
     /// WebRTC tokens handed out per call, whoever asks.
     pub max_tokens_per_call: i64,
-    /// The largest session description a signal may carry, in bytes (it also has to fit in
-    /// a WebSocket frame, `chat.max_frame_bytes`).
+    /// The largest session description a signal may carry, in characters (over the WebSocket
+    /// it also has to fit in a frame, `chat.max_frame_bytes`).
     pub max_sdp_bytes: usize,
     pub tokens: crate::calls::tokens::TokenSettings,
 }

@@ -116,8 +116,8 @@ pub async fn send(
 pub enum Window {
     /// Newest first, before a sequence number (from the end when `None`).
     Before(Option<i64>),
-    /// Oldest first, after a sequence number.
-    After(i64),
+    /// Oldest first, after a sequence number (and before another, when given).
+    After { after: i64, before: Option<i64> },
 }
 
 pub async fn history(
@@ -131,7 +131,7 @@ pub async fn history(
     member_of(&mut conn, chat_id, user.id).await?;
     let mut messages = match window {
         Window::Before(before) => store::before(&mut conn, chat_id, before, limit + 1).await?,
-        Window::After(after) => store::after(&mut conn, chat_id, after, limit + 1).await?,
+        Window::After { after, before } => store::after(&mut conn, chat_id, after, before, limit + 1).await?,
     };
     let more = messages.len() as i64 > limit;
     messages.truncate(limit as usize);

@@ -2,6 +2,7 @@
 
 use crate::domain::request::{self, RequestStatus};
 use crate::domain::{proposal as proposal_rules, reference::Reference};
+use crate::http::schema;
 use crate::state::AppState;
 use crate::store::is_unique_violation;
 use crate::store::orders::{self, NewOrder, NewStatusChange, Order};
@@ -26,17 +27,22 @@ use platform::{ApiError, AuthUser};
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestInput {
+    #[schema(schema_with = schema::title)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = schema::description)]
     pub description: String,
     /// Region code or name, in Russian or Kazakh ("Алматы").
     pub region: String,
     /// Category codes or names ("шкафы-купе").
     pub categories: Vec<String>,
+    #[schema(schema_with = schema::tenge)]
     pub budget: Option<Tenge>,
     /// The budget in tiyn, instead of `budget`.
+    #[schema(schema_with = schema::tiyn)]
     pub budget_minor: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = schema::images)]
     pub images: Vec<String>,
 }
 
@@ -45,17 +51,20 @@ pub struct RequestInput {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestEdit {
+    #[schema(schema_with = schema::edited_title)]
     pub title: Option<String>,
+    #[schema(schema_with = schema::edited_description)]
     pub description: Option<String>,
     pub region: Option<String>,
     pub categories: Option<Vec<String>>,
     #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
-    #[schema(value_type = Option<Tenge>)]
+    #[schema(schema_with = schema::tenge)]
     pub budget: Option<Option<Tenge>>,
     /// The budget in tiyn, instead of `budget`.
     #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(schema_with = schema::tiyn)]
     pub budget_minor: Option<Option<i64>>,
+    #[schema(schema_with = schema::edited_images)]
     pub images: Option<Vec<String>>,
 }
 
@@ -208,17 +217,19 @@ async fn first_view(state: &AppState, request_id: i64, viewer: i64) -> bool {
     outcome.is_ok_and(|set| set.is_some())
 }
 
-/// Buyers see their own requests; masters (and admins) the open ones, filtered.
+/// Buyers see their own requests; masters (and admins) the open ones, filtered (`None`: a
+/// filter that matches nothing).
 pub async fn list_requests(
     state: &AppState,
     user: &AuthUser,
-    filter: &OpenFilter,
+    filter: Option<&OpenFilter>,
     page: &PageRequest,
 ) -> Result<Vec<Request>, ApiError> {
     let mut conn = state.db.get().await?;
-    Ok(match user.role {
-        Role::Buyer => requests::by_buyer(&mut conn, user.id, page).await?,
-        Role::Master | Role::Admin => requests::open(&mut conn, filter, page).await?,
+    Ok(match (user.role, filter) {
+        (Role::Buyer, _) => requests::by_buyer(&mut conn, user.id, page).await?,
+        (Role::Master | Role::Admin, Some(filter)) => requests::open(&mut conn, filter, page).await?,
+        (Role::Master | Role::Admin, None) => Vec::new(),
     })
 }
 
@@ -287,14 +298,19 @@ pub async fn reopen_request(state: &AppState, user: &AuthUser, id: i64) -> Resul
     .await
 }
 
-/// A master's offer as sent (`POST /requests/{id}/proposals`), before checking.
+/// A master's offer as sent (`POST /requests/{id}/proposals`), before checking: the price in
+/// tenge (`price`) or in tiyn (`price_minor`), exactly one of them.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalInput {
+    #[schema(schema_with = schema::tenge)]
     pub price: Option<Tenge>,
-    /// The price in tiyn, instead of `price`.
+    #[schema(schema_with = schema::tiyn)]
     pub price_minor: Option<i64>,
+    /// Days to do the work, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub deadline_days: i32,
+    #[schema(schema_with = schema::message)]
     pub message: String,
 }
 

@@ -10,7 +10,7 @@ use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
-const MAX_SERVED: usize = 30;
+pub const MAX_SERVED: usize = 30;
 
 pub async fn search(
     state: &AppState,
@@ -38,6 +38,12 @@ pub async fn set_services(
 ) -> Result<DirectoryUser, ApiError> {
     user.require_role(&[Role::Master])?;
     let mut problems = FieldProblems::new();
+    if regions.len() > MAX_SERVED {
+        problems.add("regions", format!("at most {MAX_SERVED}"));
+    }
+    if categories.len() > MAX_SERVED {
+        problems.add("categories", format!("at most {MAX_SERVED}"));
+    }
     let mut region_codes: Vec<String> = Vec::new();
     for name in regions {
         match state.reference.region_code(name) {
@@ -49,9 +55,6 @@ pub async fn set_services(
     let category_codes =
         state.reference.category_codes(categories).map_err(|unknown| format!("unknown categories {unknown:?}"));
     let category_codes = problems.check("categories", category_codes).unwrap_or_default();
-    if region_codes.len() > MAX_SERVED || category_codes.len() > MAX_SERVED {
-        problems.add("regions", format!("at most {MAX_SERVED} regions and {MAX_SERVED} categories"));
-    }
     problems.finish()?;
     let event = MasterServicesChanged {
         master_id: user.id,

@@ -59,12 +59,14 @@ pub async fn act(
     action: OrderAction,
     note: Option<String>,
 ) -> Result<Order, ApiError> {
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = note
+        .as_deref()
+        .map(|n| crate::domain::text(n, 0, review::MAX_TEXT_CHARS))
+        .transpose()
+        .map_err(|problem| ApiError::validation([("note", problem)]))?
+        .filter(|n| !n.is_empty());
     if action == OrderAction::RequestRevision && note.is_none() {
         return Err(ApiError::validation([("note", "say what needs to change".to_owned())]));
-    }
-    if note.as_ref().is_some_and(|n| n.chars().count() > review::MAX_TEXT_CHARS) {
-        return Err(ApiError::validation([("note", format!("must be at most {} characters", review::MAX_TEXT_CHARS))]));
     }
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {

@@ -16,6 +16,10 @@ use std::path::Path;
 
 pub const LIFETIME_HOURS: i64 = 24;
 pub const MAX_STORY_BYTES: u64 = 50 * 1024 * 1024;
+/// A caption's characters, spaces included.
+pub const MAX_CAPTION_CHARS: usize = 500;
+/// The other text fields' characters (background colour, music, location, hashtags).
+pub const MAX_TEXT_CHARS: usize = 1000;
 
 /// What a story's file is, by its bytes: its kind and extension.
 pub fn kind_of(head: &[u8]) -> Option<(&'static str, &'static str)> {

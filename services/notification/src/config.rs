@@ -13,6 +13,8 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
     ("MOBIZON_SENDER", "notification.mobizon.sender"),
     ("SMTP_HOST", "notification.smtp.host"),
     ("SMTP_PORT", "notification.smtp.port"),
+    ("SMTP_TLS", "notification.smtp.tls"),
+    ("SMTP_CA_FILE", "notification.smtp.ca_file"),
     ("SMTP_USERNAME", "notification.smtp.username"),
     ("SMTP_PASSWORD", "notification.smtp.password"),
     ("SMTP_FROM", "notification.smtp.from"),
@@ -120,11 +122,30 @@ impl Default for MobizonSettings {
     }
 }
 
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP, for a relay on the same host or a trusted network (port 25).
+    #[default]
+    None,
+    /// A plain connection upgraded with STARTTLS before anything is sent; fails if the server
+    /// does not offer it (submission, port 587).
+    Starttls,
+    /// TLS from the first byte (submissions, port 465).
+    Tls,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
+    pub tls: SmtpTls,
+    /// A PEM file of the certificate authorities to trust instead of the system's (a private
+    /// relay's own CA). The server's certificate is always checked, and must name `host`.
+    pub ca_file: Option<String>,
+    /// Log in (AUTH) when set.
     pub username: String,
     pub password: SecretString,
     pub from: String,
@@ -137,10 +158,32 @@ impl Default for SmtpSettings {
         Self {
             host: "127.0.0.1".into(),
             port: 25,
+            tls: SmtpTls::None,
+            ca_file: None,
             username: String::new(),
             password: SecretString::from(""),
             from: "MebelPlace <noreply@mebelplace.com.kz>".into(),
             pool_size: 8,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smtp_password_is_not_printed() {
+        let smtp = SmtpSettings { password: SecretString::from("hunter2"), ..SmtpSettings::default() };
+        assert!(!format!("{smtp:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn smtp_tls_is_named_as_operators_write_it() {
+        let smtp: SmtpSettings =
+            serde_json::from_value(serde_json::json!({ "tls": "starttls", "ca_file": "/etc/relay-ca.pem" })).unwrap();
+        assert_eq!((smtp.tls, smtp.ca_file.as_deref()), (SmtpTls::Starttls, Some("/etc/relay-ca.pem")));
+        assert_eq!(serde_json::from_value::<SmtpTls>(serde_json::json!("tls")).unwrap(), SmtpTls::Tls);
+        assert!(serde_json::from_value::<SmtpTls>(serde_json::json!("ssl")).is_err());
     }
 }

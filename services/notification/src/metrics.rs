@@ -4,7 +4,8 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
 #[derive(Clone)]
 pub struct DeliveryMetrics {
-    /// `outcome`: sent, retried, failed (a dead letter), skipped, held.
+    /// `outcome`: sent, retried, failed (a dead letter), in_doubt (a dead letter that may have
+    /// gone: an SMS cut off during its call), skipped, held.
     pub deliveries: IntCounterVec,
     pub latency: HistogramVec,
 }

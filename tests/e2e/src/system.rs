@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use testkit::{ApiClient, TestSchema};
 
@@ -63,6 +64,30 @@ pub struct Process {
     env: Vec<(String, String)>,
     log: PathBuf,
     child: Option<Child>,
+    image: Option<Arc<AsInImage>>,
+}
+
+/// Programs run as in the image: these binaries, as an unprivileged user (when the test runs as
+/// root), in a working directory they cannot write, with only the environment they are given.
+#[derive(Debug, Clone)]
+pub struct AsInImage {
+    pub binaries: PathBuf,
+    pub uid: u32,
+    pub workdir: PathBuf,
+}
+
+impl AsInImage {
+    /// A command starting `program` (one of the image's binaries) this way.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.binaries.join(program));
+        command.current_dir(&self.workdir).env_clear().env("PATH", "/usr/bin:/bin");
+        // SAFETY: reads the effective user id; only root may switch users.
+        if unsafe { libc::geteuid() } == 0 {
+            use std::os::unix::process::CommandExt;
+            command.uid(self.uid).gid(self.uid);
+        }
+        command
+    }
 }
 
 impl Process {
@@ -79,8 +104,15 @@ impl Process {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(self.binary());
-        command.current_dir(workspace_root()).args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
+        let mut command = match &self.image {
+            Some(image) => image.command(self.spec.name),
+            None => {
+                let mut command = Command::new(self.binary());
+                command.current_dir(workspace_root());
+                command
+            }
+        };
+        command.args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -221,6 +253,8 @@ pub struct Options {
     pub env: BTreeMap<&'static str, Vec<(String, String)>>,
     /// Extra keys of the gateway's `gateway` configuration section.
     pub gateway: Value,
+    /// Run the programs as the image does (the deployment tests).
+    pub as_in_image: Option<AsInImage>,
 }
 
 /// Every program of the checkout, running.
@@ -247,6 +281,7 @@ impl System {
         std::fs::create_dir_all(&logs).expect("a log folder");
         let ports: BTreeMap<&str, u16> = programs.iter().map(|p| (p.name, testkit::free_port())).collect();
         let keys = testkit::keys::keys_dir(&[testkit::keys::KEY_1]);
+        let image = options.as_in_image.map(Arc::new);
         let mut schemas = Vec::new();
         let mut processes = Vec::new();
         for program in &programs {
@@ -267,7 +302,8 @@ impl System {
             }
             env.extend(options.env.get(program.name).cloned().unwrap_or_default());
             let log = logs.join(format!("{}.log", program.name));
-            processes.push(Process { spec: program, port: ports[program.name], env, log, child: None });
+            let (port, image) = (ports[program.name], image.clone());
+            processes.push(Process { spec: program, port, env, log, child: None, image });
         }
         for process in processes.iter_mut() {
             if let Some((_, schema)) = schemas.iter().find(|(name, _)| *name == process.spec.name) {

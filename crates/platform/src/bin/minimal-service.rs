@@ -73,7 +73,11 @@ struct Note {
 }
 
 /// Publishes the note as an event, in a transaction as a real change would.
-async fn post_note(db: web::Data<PgPool>, user: AuthUser, note: web::Json<Note>) -> Result<HttpResponse, ApiError> {
+async fn post_note(
+    db: web::Data<PgPool>,
+    user: AuthUser,
+    note: platform::Json<Note>,
+) -> Result<HttpResponse, ApiError> {
     let event =
         NotificationRequested { user_id: user.id, kind: "note".into(), body: note.text.clone(), ..Default::default() };
     let mut conn = db.get().await?;

@@ -1,9 +1,12 @@
 //! HTTP scaffolding shared by every service: request ids, access logs, metrics, operational
 //! endpoints, security headers, body limits and JSON errors for malformed input.
 
+pub mod json;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+
+pub use json::Json;
 
 use crate::error::ApiError;
 use actix_web::dev::ServiceResponse;

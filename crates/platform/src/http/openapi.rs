@@ -1,5 +1,6 @@
 //! What every service's OpenAPI document shares.
 
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// Declares the `bearer` (JWT) security scheme: `#[openapi(modifiers(&BearerAuth))]`.
@@ -294,9 +295,65 @@ pub fn unresolved_references(document: &serde_json::Value) -> Vec<String> {
     unresolved
 }
 
+// Texts whose rules count what is left after trimming, for the schemas the derive macros cannot
+// write (services' `http/schema.rs`).
+
+/// What `str::trim` removes: the Unicode `White_Space` characters.
+const WHITE_SPACE: [(char, char); 10] = [
+    ('\t', '\r'),
+    (' ', ' '),
+    ('\u{85}', '\u{85}'),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// [`WHITE_SPACE`] inside a pattern's character class (`\s` differs between regex engines).
+pub fn white_space() -> String {
+    let escaped = |c: char| format!("\\u{:04X}", c as u32);
+    WHITE_SPACE
+        .iter()
+        .map(|&(from, to)| if from == to { escaped(from) } else { format!("{}-{}", escaped(from), escaped(to)) })
+        .collect()
+}
+
+/// A text of at most `max` characters, spaces included, of which at least `min` are left once
+/// trimmed (`min` 0: anything, blank included).
+pub fn text(min: usize, max: usize) -> ObjectBuilder {
+    let space = white_space();
+    let pattern = match min {
+        0 => None,
+        1 => Some(format!("[^{space}]")),
+        n => Some(format!("[^{space}][\\s\\S]{{{},}}[^{space}]", n - 2)),
+    };
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(max)).pattern(pattern)
+}
+
+/// `text` that may also be `null`.
+pub fn nullable_text(min: usize, max: usize) -> ObjectBuilder {
+    text(min, max).schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pattern's spaces are exactly those `str::trim` removes, so a pattern asking for
+    /// characters besides the spaces around asks what the domain's checks ask.
+    #[test]
+    fn patterns_trim_what_str_trim_trims() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let listed = WHITE_SPACE.iter().any(|(from, to)| (*from..=*to).contains(&c));
+            assert_eq!(listed, c.is_whitespace(), "{c:?}");
+        }
+        assert!(white_space().starts_with("\\u0009-\\u000D\\u0020\\u0085"), "{}", white_space());
+        assert_eq!(text(0, 5).build().pattern, None);
+        assert_eq!(text(3, 5).build().pattern.unwrap(), format!("[^{0}][\\s\\S]{{1,}}[^{0}]", white_space()));
+    }
 
     #[test]
     fn a_known_path_with_another_method_is_told_apart_from_an_unknown_path() {

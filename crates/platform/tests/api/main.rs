@@ -11,3 +11,4 @@ mod kit;
 mod readiness;
 mod recovery;
 mod shutdown;
+mod tls;

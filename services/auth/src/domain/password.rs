@@ -55,12 +55,54 @@ const COMMON: &[&str] = &[
     "1234qwer",
 ];
 
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 128;
+
+/// Two of the four classes [`check_policy`] counts, as the OpenAPI document says it (with
+/// `minLength`/`maxLength`): one lookahead pair per combination.
+macro_rules! has {
+    (upper) => {
+        r"(?=[\s\S]*\p{Lu})"
+    };
+    (lower) => {
+        r"(?=[\s\S]*\p{Ll})"
+    };
+    (digit) => {
+        r"(?=[\s\S]*[0-9])"
+    };
+    (other) => {
+        r"(?=[\s\S]*[^\p{L}\p{N}])"
+    };
+}
+
+pub const POLICY_PATTERN: &str = concat!(
+    "^(?:",
+    has!(upper),
+    has!(lower),
+    "|",
+    has!(upper),
+    has!(digit),
+    "|",
+    has!(upper),
+    has!(other),
+    "|",
+    has!(lower),
+    has!(digit),
+    "|",
+    has!(lower),
+    has!(other),
+    "|",
+    has!(digit),
+    has!(other),
+    ")"
+);
+
 /// At least 8 characters, at least two of {upper, lower, digit, special}, not a common password.
 pub fn check_policy(password: &str) -> Result<(), &'static str> {
-    if password.chars().count() < 8 {
+    if password.chars().count() < MIN_CHARS {
         return Err("must be at least 8 characters long");
     }
-    if password.chars().count() > 128 {
+    if password.chars().count() > MAX_CHARS {
         return Err("must be at most 128 characters long");
     }
     let classes = [
@@ -193,6 +235,14 @@ mod tests {
         assert!(check_policy("12345678").is_err(), "digits only");
         assert_eq!(check_policy("Password1"), Err("is too common"));
         assert_eq!(check_policy("QWERTY123"), Err("is too common"));
+    }
+
+    #[test]
+    fn the_documented_length_bounds_hold() {
+        assert!(check_policy(&format!("Aa{}", "1".repeat(MIN_CHARS - 2))).is_ok());
+        assert!(check_policy(&format!("Aa{}", "1".repeat(MIN_CHARS - 3))).is_err());
+        assert!(check_policy(&format!("Aa{}", "1".repeat(MAX_CHARS - 2))).is_ok());
+        assert!(check_policy(&format!("Aa{}", "1".repeat(MAX_CHARS - 1))).is_err());
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Usernames: 3–32 letters (Latin, Cyrillic, Kazakh), digits, `_` or `.`; unique regardless of case.
 
+/// What [`validate`] accepts, as the OpenAPI document says it.
+pub const PATTERN: &str = r"^[\p{L}\p{N}_][\p{L}\p{N}_.]{1,30}[\p{L}\p{N}_]$";
+
 pub fn validate(username: &str) -> Result<&str, &'static str> {
     let length = username.chars().count();
     if !(3..=32).contains(&length) {

@@ -109,7 +109,7 @@ pub async fn ban(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: Option<web::Json<ReasonRequest>>,
+    body: Option<platform::Json<ReasonRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.and_then(|b| b.into_inner().reason);
     respond(&state, &user, id.into_inner(), Action::Ban { reason }).await
@@ -130,7 +130,7 @@ pub async fn suspend(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<SuspendRequest>,
+    body: platform::Json<SuspendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     respond(&state, &user, id.into_inner(), Action::Suspend { until: body.until, reason: body.reason }).await
@@ -144,7 +144,7 @@ pub async fn change_role(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<RoleRequest>,
+    body: platform::Json<RoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     respond(&state, &user, id.into_inner(), Action::ChangeRole { role: body.role }).await
 }

@@ -1,6 +1,7 @@
 //! `/api/v2/auth/*`: register, sign in, verify, send a code, refresh, sign out.
 
 use crate::accounts::{self, Registration, Session};
+use crate::domain::{identity, password, username};
 use crate::http::users::OwnProfile;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -8,39 +9,105 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 pub const REFRESH_COOKIE: &str = "refresh_token";
 const REFRESH_COOKIE_PATH: &str = "/api/v2/auth";
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    /// An e-mail address, or a phone number (normalised to `+7` and 10 digits, e.g. `+77001234567`).
-    #[schema(example = "87785421871")]
+    #[schema(schema_with = email_or_phone)]
     pub email_or_phone: String,
+    #[schema(schema_with = new_password)]
     pub password: String,
-    #[schema(example = "мастер_алматы")]
+    #[schema(schema_with = username)]
     pub username: String,
-    /// `buyer` (or `client`) or `master`.
-    #[schema(example = "master")]
+    #[schema(schema_with = role)]
     pub role: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(schema_with = email_or_phone)]
     pub email_or_phone: String,
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct VerifyRequest {
+pub struct VerifySmsRequest {
+    /// The phone number the code was sent to.
+    #[schema(schema_with = phone)]
     pub email_or_phone: String,
-    #[schema(example = "123456")]
+    #[schema(schema_with = code)]
+    pub code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyEmailRequest {
+    /// The e-mail address the code was sent to.
+    #[schema(schema_with = email)]
+    pub email_or_phone: String,
+    #[schema(schema_with = code)]
     pub code: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct SendCodeRequest {
+    #[schema(schema_with = email_or_phone)]
     pub email_or_phone: String,
+}
+
+/// A string field as `Identity::parse`, the password policy and the username rules accept it.
+fn text(pattern: &str, description: &str, example: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .examples([example])
+}
+
+fn email_or_phone() -> Object {
+    let description = "An e-mail address, or a Kazakhstan phone number: `+7`, `8` or `7` and 10 digits, or the \
+        10 digits alone (6XX or 7XX), spaces, dashes and parentheses allowed (`+7 (778) 542-18-71`); phone \
+        numbers are normalised to `+77785421871`.";
+    text(identity::EMAIL_OR_PHONE_PATTERN, description, "87785421871").max_length(Some(identity::MAX_CHARS)).build()
+}
+
+fn phone() -> Object {
+    let description = "A Kazakhstan phone number: `+7`, `8` or `7` and 10 digits, or the 10 digits alone.";
+    text(identity::PHONE_PATTERN, description, "87785421871").max_length(Some(identity::MAX_CHARS)).build()
+}
+
+fn email() -> Object {
+    text(identity::EMAIL_PATTERN, "An e-mail address.", "aigerim@mail.kz").max_length(Some(identity::MAX_CHARS)).build()
+}
+
+fn new_password() -> Object {
+    let description = "8 to 128 characters mixing at least two of: upper-case letters, lower-case letters, \
+        digits, other characters; frequent passwords (`Password1`, `qwerty123`, …) are refused.";
+    text(password::POLICY_PATTERN, description, "Shkaf2024")
+        .min_length(Some(password::MIN_CHARS))
+        .max_length(Some(password::MAX_CHARS))
+        .build()
+}
+
+fn username() -> Object {
+    let description = "3 to 32 letters (any script), digits, `_` or `.`, not starting or ending with `.`; \
+        unique regardless of case.";
+    text(username::PATTERN, description, "мастер_алматы").build()
+}
+
+fn role() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["buyer", "client", "master", "admin"]))
+        .description(Some("`buyer` (or `client`) or `master`; `admin` is refused (403)."))
+        .examples(["master"])
+        .build()
+}
+
+fn code() -> Object {
+    text("^[0-9]{6}$", "The 6-digit code.", "123456").build()
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -96,7 +163,10 @@ fn session_response(state: &AppState, session: Session, mut response: actix_web:
     (status = 403, description = "admin role requested", body = platform::error::ErrorBody),
     (status = 409, description = "e-mail, phone or username taken", body = platform::error::ErrorBody),
     (status = 429, description = "codes sent too often", body = platform::error::ErrorBody)))]
-pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: platform::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let registration = Registration {
         email_or_phone: body.email_or_phone,
@@ -121,26 +191,35 @@ fn client_ip(request: &HttpRequest) -> String {
 pub async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: platform::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let session = accounts::login(&state, &body.email_or_phone, &body.password, &client_ip(&request)).await?;
     Ok(session_response(&state, session, HttpResponse::Ok()))
 }
 
+const WRONG_CODE: &str = "a field is invalid (`validation_failed`), or the code is wrong (`invalid_code`, with \
+    `details.attempts_left`)";
+const SPENT_CODE: &str = "the code has expired, was used, or has no tries left: ask for a new one";
+
 /// Confirms the phone number with the code sent by SMS.
-#[utoipa::path(post, path = "/api/v2/auth/verify-sms", tag = "auth", request_body = VerifyRequest, responses(
-    (status = 204), (status = 400, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
-pub async fn verify_sms(state: web::Data<AppState>, body: web::Json<VerifyRequest>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v2/auth/verify-sms", tag = "auth", request_body = VerifySmsRequest, responses(
+    (status = 204), (status = 400, description = WRONG_CODE, body = platform::error::ErrorBody),
+    (status = 422, description = SPENT_CODE, body = platform::error::ErrorBody)))]
+pub async fn verify_sms(
+    state: web::Data<AppState>,
+    body: platform::Json<VerifySmsRequest>,
+) -> Result<HttpResponse, ApiError> {
     accounts::verify(&state, "sms", &body.email_or_phone, &body.code).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Confirms the e-mail address with the code sent by e-mail.
-#[utoipa::path(post, path = "/api/v2/auth/verify-email", tag = "auth", request_body = VerifyRequest, responses(
-    (status = 204), (status = 400, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v2/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest, responses(
+    (status = 204), (status = 400, description = WRONG_CODE, body = platform::error::ErrorBody),
+    (status = 422, description = SPENT_CODE, body = platform::error::ErrorBody)))]
 pub async fn verify_email(
     state: web::Data<AppState>,
-    body: web::Json<VerifyRequest>,
+    body: platform::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     accounts::verify(&state, "email", &body.email_or_phone, &body.code).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -149,12 +228,15 @@ pub async fn verify_email(
 /// Sends a new verification code (at most one a minute and five an hour per destination).
 #[utoipa::path(post, path = "/api/v2/auth/send-code", tag = "auth", request_body = SendCodeRequest, responses(
     (status = 202), (status = 400, body = platform::error::ErrorBody), (status = 429, body = platform::error::ErrorBody)))]
-pub async fn send_code(state: web::Data<AppState>, body: web::Json<SendCodeRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn send_code(
+    state: web::Data<AppState>,
+    body: platform::Json<SendCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
     accounts::send_code(&state, &body.email_or_phone).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
-fn refresh_token_of(request: &HttpRequest, body: Option<web::Json<RefreshRequest>>) -> Option<String> {
+fn refresh_token_of(request: &HttpRequest, body: Option<platform::Json<RefreshRequest>>) -> Option<String> {
     body.and_then(|b| b.into_inner().refresh_token)
         .or_else(|| request.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()))
         .filter(|t| !t.is_empty())
@@ -168,7 +250,7 @@ fn refresh_token_of(request: &HttpRequest, body: Option<web::Json<RefreshRequest
 pub async fn refresh(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: Option<web::Json<RefreshRequest>>,
+    body: Option<platform::Json<RefreshRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let token = refresh_token_of(&request, body)
         .ok_or_else(|| ApiError::unauthorized("missing_refresh_token", "no refresh token in the body or cookie"))?;
@@ -183,7 +265,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     user: AuthUser,
     request: HttpRequest,
-    body: Option<web::Json<RefreshRequest>>,
+    body: Option<platform::Json<RefreshRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     accounts::logout(&state, &user, refresh_token_of(&request, body).as_deref()).await?;
     let expired = |name: &'static str, path: &'static str| {

@@ -9,9 +9,15 @@ use platform::pagination::{Page, PageQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The longest query, spaces included.
+const MAX_QUERY_CHARS: usize = 100;
+/// Shorter queries (spaces around not counted) find nobody.
+const MIN_QUERY_CHARS: usize = 2;
+
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct SearchQuery {
-    /// What to look for (at least 2 characters).
+    /// What to look for; fewer than 2 characters (spaces around not counted) find nobody.
+    #[param(max_length = 100)]
     pub q: String,
 }
 
@@ -35,13 +41,17 @@ pub async fn users(
     query: web::Query<SearchQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let text = query.q.trim();
-    if text.chars().count() < 2 || text.chars().count() > 100 {
-        return Err(ApiError::validation([("q", "must be 2 to 100 characters".to_owned())]));
+    if query.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::validation([("q", format!("must be at most {MAX_QUERY_CHARS} characters"))]));
     }
+    let text = query.q.trim();
     let page = page.parse()?;
-    let mut conn = state.db.get().await?;
-    let hits = profiles::search(&mut conn, text, page.fetch(), page.offset()).await?;
+    let hits = if text.chars().count() < MIN_QUERY_CHARS {
+        Vec::new()
+    } else {
+        let mut conn = state.db.get().await?;
+        profiles::search(&mut conn, text, page.fetch(), page.offset()).await?
+    };
     let page = Page::ranked(hits, &page).map(|hit| UserHit {
         role: hit.role.parse().unwrap_or(Role::Buyer),
         id: hit.id,

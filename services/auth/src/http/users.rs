@@ -60,44 +60,52 @@ impl From<User> for OwnProfile {
     }
 }
 
-/// Partial update: a missing field stays as it is, `null` clears it.
+/// Partial update: a missing field stays as it is, `null` clears it. Texts are trimmed; one that
+/// is empty then clears the field too.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfile {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 64)]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 64)]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 32)]
     pub nickname: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 64)]
     pub region: Option<Option<String>>,
     /// Masters' years of experience, 0 to 80.
+    #[schema(minimum = 0, maximum = 80)]
     pub experience_years: Option<i32>,
     /// Only `null` (remove the avatar); new avatars go through `POST /users/me/avatar`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = only_null)]
     pub avatar_url: Option<Option<String>>,
+}
+
+const MAX_EXPERIENCE_YEARS: i32 = 80;
+
+fn only_null() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null).build()
 }
 
 impl UpdateProfile {
     fn into_changes(self) -> Result<ProfileChanges, ApiError> {
         let mut problems = Vec::new();
+        // Spaces count towards the documented `maxLength`, though they are trimmed off.
         let mut check = |name: &'static str, value: Option<Option<String>>, max: usize| {
-            let value = value.map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
             if let Some(Some(text)) = &value
                 && text.chars().count() > max
             {
                 problems.push((name, format!("must be at most {max} characters")));
             }
-            value
+            value.map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
         };
         let changes = ProfileChanges {
             first_name: check("first_name", self.first_name, 64),
@@ -108,8 +116,8 @@ impl UpdateProfile {
             avatar_url: None,
             experience_years: self.experience_years,
         };
-        if self.experience_years.is_some_and(|years| !(0..=80).contains(&years)) {
-            problems.push(("experience_years", "must be between 0 and 80".to_owned()));
+        if self.experience_years.is_some_and(|years| !(0..=MAX_EXPERIENCE_YEARS).contains(&years)) {
+            problems.push(("experience_years", format!("must be between 0 and {MAX_EXPERIENCE_YEARS}")));
         }
         if matches!(self.avatar_url, Some(Some(_))) {
             problems.push(("avatar_url", "upload avatars with POST /api/v2/users/me/avatar; only null clears".into()));
@@ -157,16 +165,27 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
 pub async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<UpdateProfile>,
+    body: platform::Json<UpdateProfile>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner().into_changes()?;
     let updated = profiles::update(&state, user.id, changes).await?;
     Ok(HttpResponse::Ok().json(OwnProfile::from(updated)))
 }
 
+/// The avatar form (multipart/form-data), without other fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AvatarForm {
+    /// The image: JPEG, PNG, GIF or WebP, recognised by its content; at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    avatar: Vec<u8>,
+}
+
 /// Uploads a new avatar (multipart field `avatar`; JPEG, PNG, GIF or WebP; at most 5 MB).
 #[utoipa::path(post, path = "/api/v2/users/me/avatar", tag = "users", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "field `avatar`: the image"),
+    request_body(content((AvatarForm = "multipart/form-data",
+        encoding(("avatar" = (content_type = "image/jpeg, image/png, image/gif, image/webp")))))),
     responses((status = 200, body = AvatarResponse), (status = 400, body = platform::error::ErrorBody),
         (status = 413, body = platform::error::ErrorBody), (status = 415, body = platform::error::ErrorBody)))]
 pub async fn upload_avatar(
@@ -181,23 +200,25 @@ pub async fn upload_avatar(
             "the avatar may be at most 5 MB",
         )
     };
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
-        if field.name() != Some("avatar") {
-            continue;
-        }
-        let mut image = bytes::BytesMut::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
-            if image.len() + chunk.len() > MAX_AVATAR_BYTES {
-                return Err(too_large());
-            }
-            image.extend_from_slice(&chunk);
-        }
-        let avatar_url = profiles::set_avatar(&state, user.id, image.freeze()).await?;
-        return Ok(HttpResponse::Ok().json(AvatarResponse { avatar_url }));
+    let invalid = |e: actix_multipart::MultipartError| ApiError::bad_request("invalid_multipart", e.to_string());
+    let Some(field) = form.next().await else {
+        return Err(ApiError::validation([("avatar", "a multipart field named avatar is required".to_owned())]));
+    };
+    let mut field = field.map_err(invalid)?;
+    if field.name() != Some("avatar") {
+        let problem = format!("`{}` is not a field of this form", field.name().unwrap_or_default());
+        return Err(ApiError::validation([("form", problem)]));
     }
-    Err(ApiError::validation([("avatar", "a multipart field named avatar is required".to_owned())]))
+    let mut image = bytes::BytesMut::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(invalid)?;
+        if image.len() + chunk.len() > MAX_AVATAR_BYTES {
+            return Err(too_large());
+        }
+        image.extend_from_slice(&chunk);
+    }
+    let avatar_url = profiles::set_avatar(&state, user.id, image.freeze()).await?;
+    Ok(HttpResponse::Ok().json(AvatarResponse { avatar_url }))
 }
 
 /// A user's public profile: no e-mail or phone; masters show their statistics.
@@ -235,4 +256,37 @@ pub async fn my_blocks(
     let mut conn = state.db.get().await?;
     let rows = relations::blocked_by(&mut conn, user.id, &page).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |r| (r.since, r.id)).map(RelatedUser::from)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn documented(field: &str, bound: &str) -> i64 {
+        let schema = serde_json::to_value(<UpdateProfile as utoipa::PartialSchema>::schema()).unwrap();
+        schema["properties"][field][bound].as_i64().unwrap_or_else(|| panic!("{field} has no {bound}"))
+    }
+
+    fn changes(body: serde_json::Value) -> Result<ProfileChanges, ApiError> {
+        serde_json::from_value::<UpdateProfile>(body).unwrap().into_changes()
+    }
+
+    #[test]
+    fn texts_are_accepted_up_to_their_documented_length_spaces_included() {
+        for field in ["first_name", "last_name", "nickname", "description", "region"] {
+            let max = documented(field, "maxLength") as usize;
+            assert!(changes(serde_json::json!({ field: "я".repeat(max) })).is_ok(), "{field}");
+            assert!(changes(serde_json::json!({ field: format!(" {}", "я".repeat(max)) })).is_err(), "{field}");
+        }
+    }
+
+    #[test]
+    fn experience_is_accepted_within_its_documented_range() {
+        let (min, max) = (documented("experience_years", "minimum"), documented("experience_years", "maximum"));
+        for (years, ok) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+            assert_eq!(changes(serde_json::json!({ "experience_years": years })).is_ok(), ok, "{years}");
+        }
+        assert!(changes(serde_json::json!({ "avatar_url": null })).is_ok());
+        assert!(changes(serde_json::json!({ "avatar_url": "https://x.kz/a.png" })).is_err());
+    }
 }

@@ -121,7 +121,12 @@ async fn search_finds_users_by_prefix_typo_and_cyrillic_name() {
     let (_, body) = auth.get("/api/v2/search/users?q=Жумабаев", "").await;
     assert_eq!(names(&body), ["mebel_master"], "Cyrillic surname");
     assert!(body["items"][0].get("email").is_none());
-    let (status, body) = auth.get("/api/v2/search/users?q=a", "").await;
+    // As documented: up to 100 characters; fewer than 2 besides spaces find nobody.
+    let (status, body) = auth.get("/api/v2/search/users?q=%20a%20", "").await;
+    assert_eq!((status, names(&body)), (200, Vec::<String>::new()), "{body}");
+    let (status, _) = auth.get(&format!("/api/v2/search/users?q={}", "m".repeat(100)), "").await;
+    assert_eq!(status, 200);
+    let (status, body) = auth.get(&format!("/api/v2/search/users?q={}", "m".repeat(101)), "").await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"));
     let (status, body) = auth.get("/api/v2/search/users", "").await;
     assert_eq!((status, error_code(&body)), (400, "invalid_query"));

@@ -9,49 +9,57 @@ use utoipa::ToSchema;
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Signal {
     Offer {
+        /// At most `calls.max_sdp_bytes` characters (12,288 by default).
+        #[schema(max_length = 12288, pattern = "^v=0[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$")]
         sdp: String,
     },
     Answer {
+        #[schema(max_length = 12288, pattern = "^v=0[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$")]
         sdp: String,
     },
     /// `candidate` is the ICE candidate line (`candidate:…`); empty means end of candidates.
     IceCandidate {
+        #[schema(
+            max_length = 1024,
+            pattern = "^(candidate:[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*)?$"
+        )]
         candidate: String,
+        #[schema(max_length = 64)]
         sdp_mid: Option<String>,
         sdp_m_line_index: Option<u16>,
     },
 }
 
-/// The longest ICE candidate line, and `sdpMid`.
+/// The longest ICE candidate line, and `sdpMid`, in characters (as the OpenAPI document says).
 const CANDIDATE_LIMIT: usize = 1024;
 const SDP_MID_LIMIT: usize = 64;
 
 impl Signal {
-    /// The signal if it is well formed and its SDP at most `sdp_limit` bytes.
+    /// The signal if it is well formed and its SDP at most `sdp_limit` characters.
     pub fn validate(&self, sdp_limit: usize) -> Result<(), String> {
         match self {
             Signal::Offer { sdp } | Signal::Answer { sdp } => {
                 if !sdp.starts_with("v=0") {
                     return Err("sdp must be a session description (starting with v=0)".into());
                 }
-                if sdp.len() > sdp_limit {
-                    return Err(format!("sdp must be at most {sdp_limit} bytes"));
+                if sdp.chars().count() > sdp_limit {
+                    return Err(format!("sdp must be at most {sdp_limit} characters"));
                 }
             }
             Signal::IceCandidate { candidate, sdp_mid, .. } => {
                 if !(candidate.is_empty() || candidate.starts_with("candidate:")) {
                     return Err("candidate must be an ICE candidate line (candidate:…) or empty".into());
                 }
-                if candidate.len() > CANDIDATE_LIMIT {
-                    return Err(format!("candidate must be at most {CANDIDATE_LIMIT} bytes"));
+                if candidate.chars().count() > CANDIDATE_LIMIT {
+                    return Err(format!("candidate must be at most {CANDIDATE_LIMIT} characters"));
                 }
-                if sdp_mid.as_ref().is_some_and(|mid| mid.len() > SDP_MID_LIMIT) {
-                    return Err(format!("sdp_mid must be at most {SDP_MID_LIMIT} bytes"));
+                if sdp_mid.as_ref().is_some_and(|mid| mid.chars().count() > SDP_MID_LIMIT) {
+                    return Err(format!("sdp_mid must be at most {SDP_MID_LIMIT} characters"));
                 }
             }
         }
         if self.has_control_characters() {
-            return Err("must not contain control characters other than line breaks".into());
+            return Err("must not contain control characters other than tabs and line breaks".into());
         }
         Ok(())
     }
@@ -61,7 +69,7 @@ impl Signal {
             Signal::Offer { sdp } | Signal::Answer { sdp } => sdp.as_str(),
             Signal::IceCandidate { candidate, .. } => candidate.as_str(),
         };
-        text.chars().any(|c| c.is_control() && c != '\r' && c != '\n')
+        text.chars().any(|c| c.is_ascii_control() && !matches!(c, '\t' | '\r' | '\n'))
     }
 }
 

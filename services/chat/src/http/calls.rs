@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 pub struct StartCall {
     /// A chat partner of the caller.
     #[serde(alias = "callee_id")]
+    #[schema(minimum = 1)]
     pub recipient_id: i64,
     /// `audio` or `video`.
     #[serde(alias = "type", alias = "call_type")]
@@ -60,7 +61,7 @@ pub async fn active(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 pub async fn initiate(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<StartCall>,
+    body: platform::Json<StartCall>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(calls::initiate(&state, &user, body.recipient_id, body.kind, false).await?))
 }
@@ -73,7 +74,7 @@ pub async fn initiate(
 pub async fn initiate_secure(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<StartCall>,
+    body: platform::Json<StartCall>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(calls::initiate(&state, &user, body.recipient_id, body.kind, true).await?))
 }
@@ -148,7 +149,7 @@ pub async fn webrtc_signal(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<Signal>,
+    body: platform::Json<Signal>,
 ) -> Result<HttpResponse, ApiError> {
     calls::signal(&state, &user, *id, body.into_inner()).await?;
     Ok(HttpResponse::Accepted().finish())

@@ -11,10 +11,13 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenChat {
+    #[schema(minimum = 1)]
     pub recipient_id: i64,
     /// The request the chat is about, if any: one chat per pair and request.
     pub request_id: Option<i64>,
-    /// Posted as the first message when the chat is new.
+    /// Posted as the first message when the chat is new: not blank, at most `chat.text_limit`
+    /// characters (4000 by default).
+    #[schema(max_length = 4000, pattern = "\\S")]
     pub initial_message: Option<String>,
 }
 
@@ -40,7 +43,7 @@ pub async fn list(
 pub async fn open(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<OpenChat>,
+    body: platform::Json<OpenChat>,
 ) -> Result<HttpResponse, ApiError> {
     let (chat, created) =
         chats::open(&state, &user, body.recipient_id, body.request_id, body.initial_message.as_deref()).await?;

@@ -16,7 +16,8 @@ pub struct HistoryQuery {
     /// Messages before this sequence number, newest first (the default: from the end).
     #[param(minimum = 0)]
     pub before: Option<i64>,
-    /// Messages after this sequence number, oldest first (catching up). Not with `before`.
+    /// Messages after this sequence number, oldest first (catching up); with `before`, those
+    /// between the two.
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1 to 100, default 20.
@@ -34,18 +35,19 @@ pub struct History {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
-    /// Not blank.
-    #[schema(min_length = 1, pattern = "\\S")]
+    /// Not blank, at most `chat.text_limit` characters (4000 by default).
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
     /// The client's id for the message: sending it again returns the first message.
+    #[schema(pattern = "^[!-~]{1,64}$")]
     pub client_message_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessage {
-    /// Not blank.
-    #[schema(min_length = 1, pattern = "\\S")]
+    /// Not blank, at most `chat.text_limit` characters (4000 by default).
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
 }
 
@@ -78,14 +80,14 @@ pub async fn history(
     if !(1..=MAX_LIMIT).contains(&limit) {
         problems.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
     }
-    if query.before.is_some() && query.after.is_some() {
-        problems.add("after", "give either before or after");
-    }
     if query.before.is_some_and(|s| s < 0) || query.after.is_some_and(|s| s < 0) {
         problems.add("before", "sequence numbers are not negative");
     }
     problems.finish()?;
-    let window = query.after.map_or(Window::Before(query.before), Window::After);
+    let window = match query.after {
+        Some(after) => Window::After { after, before: query.before },
+        None => Window::Before(query.before),
+    };
     let (items, has_more) = messages::history(&state, &user, *id, window, limit).await?;
     Ok(HttpResponse::Ok().json(History { items, has_more }))
 }
@@ -101,7 +103,7 @@ pub async fn send(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<SendMessage>,
+    body: platform::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let outgoing = Outgoing::parse(&body.text, body.client_message_id.as_deref(), state.settings.text_limit)?;
     let (message, fresh) = messages::send(&state, &user, *id, outgoing).await?;
@@ -118,7 +120,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<EditMessage>,
+    body: platform::Json<EditMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let (chat_id, message_id) = path.into_inner();
     let text = crate::domain::message_text(&body.text, state.settings.text_limit)
@@ -150,7 +152,7 @@ pub async fn read(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<ReadMark>,
+    body: platform::Json<ReadMark>,
 ) -> Result<HttpResponse, ApiError> {
     let read_seq = messages::read(&state, &user, *id, body.seq).await?;
     Ok(HttpResponse::Ok().json(ReadState { read_seq }))

@@ -20,18 +20,23 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenTicket {
-    /// Up to 200 characters.
+    /// Up to 200 characters, not blank.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
-    /// Up to 5000 characters.
+    /// Up to 5000 characters, not blank.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub text: String,
     /// account, order, payment, technical, complaint or other.
     #[serde(default)]
+    #[schema(pattern = "^(account|order|payment|technical|complaint|other)$")]
     pub category: String,
     /// The order the ticket is about, if any.
+    #[schema(minimum = 1)]
     pub order_id: Option<i64>,
     /// The request the ticket is about, if any.
+    #[schema(minimum = 1)]
     pub request_id: Option<i64>,
 }
 
@@ -39,10 +44,15 @@ pub struct OpenTicket {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct OpenTicketForm {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     subject: String,
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     text: String,
+    #[schema(pattern = "^(account|order|payment|technical|complaint|other)$")]
     category: String,
+    #[schema(minimum = 1)]
     order_id: Option<i64>,
+    #[schema(minimum = 1)]
     request_id: Option<i64>,
     /// Up to 3 files, each a JPEG, PNG or WebP image or a PDF (decided by content) of at most 10 MB.
     #[schema(value_type = Vec<String>, format = Binary)]
@@ -53,7 +63,7 @@ pub struct OpenTicketForm {
 #[serde(deny_unknown_fields)]
 pub struct NewReply {
     /// Up to 5000 characters, not blank.
-    #[schema(min_length = 1, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub text: String,
 }
 
@@ -61,10 +71,11 @@ pub struct NewReply {
 #[serde(deny_unknown_fields)]
 pub struct TicketUpdate {
     /// open, in_progress, resolved or closed (see the status flow in the ticket docs).
+    #[schema(pattern = "^(open|in_progress|resolved|closed)$")]
     pub status: Option<String>,
     /// The admin handling the ticket; `null` unassigns.
     #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub assignee_id: Option<Option<i64>>,
 }
 
@@ -72,12 +83,15 @@ pub struct TicketUpdate {
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// open, in_progress, resolved or closed.
+    #[param(pattern = "^(open|in_progress|resolved|closed)$")]
     pub status: Option<String>,
+    #[param(minimum = 1)]
     pub assignee_id: Option<i64>,
     /// account, order, payment, technical, complaint or other.
+    #[param(pattern = "^(account|order|payment|technical|complaint|other)$")]
     pub category: Option<String>,
     /// Only tickets opened more than this many hours ago.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 87840)]
     pub older_than_hours: Option<i64>,
 }
 
@@ -146,7 +160,7 @@ pub async fn reply(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<NewReply>,
+    body: platform::Json<NewReply>,
 ) -> Result<HttpResponse, ApiError> {
     let text = reply_text(&body)?;
     Ok(HttpResponse::Created().json(tickets::reply_as_author(&state, &user, *id, text).await?))
@@ -225,7 +239,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<TicketUpdate>,
+    body: platform::Json<TicketUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = Admin::check(&user)?;
     let body = body.into_inner();
@@ -244,7 +258,7 @@ pub async fn admin_reply(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<NewReply>,
+    body: platform::Json<NewReply>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = Admin::check(&user)?;
     let text = reply_text(&body)?;

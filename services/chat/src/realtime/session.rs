@@ -179,7 +179,7 @@ impl Connection {
         let batch = self.state.settings.replay_batch.max(1);
         loop {
             let page = match self.state.db.get().await {
-                Ok(mut conn) => store::after(&mut conn, chat_id, after, batch).await.map_err(ApiError::from),
+                Ok(mut conn) => store::after(&mut conn, chat_id, after, None, batch).await.map_err(ApiError::from),
                 Err(error) => Err(error.into()),
             };
             let page = match page {

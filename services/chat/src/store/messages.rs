@@ -100,10 +100,17 @@ pub async fn before(
         .await
 }
 
-/// Up to `limit` messages after `after`, oldest first (catching up).
-pub async fn after(conn: &mut AsyncPgConnection, chat_id: i64, after: i64, limit: i64) -> QueryResult<Vec<Message>> {
+/// Up to `limit` messages after `after` (and before `before`), oldest first (catching up).
+pub async fn after(
+    conn: &mut AsyncPgConnection,
+    chat_id: i64,
+    after: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
     messages::table
         .filter(messages::chat_id.eq(chat_id).and(messages::seq.gt(after)))
+        .filter(messages::seq.lt(before.unwrap_or(i64::MAX)))
         .order(messages::seq.asc())
         .limit(limit)
         .select(Message::as_select())

@@ -173,7 +173,7 @@ async fn bad_input_is_refused_with_the_error_shape_and_changes_nothing() {
     }
     let not_json = api.client.post(api.url(&path)).bearer_auth(&a.token).body("text").send().await.unwrap();
     assert!(matches!(not_json.status().as_u16(), 400 | 415), "{}", not_json.status());
-    let (status, body) = api.get(&format!("{path}?before=3&after=1"), &a.token).await;
+    let (status, body) = api.get(&format!("{path}?after=-1"), &a.token).await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"));
     let (status, _) = api.get(&format!("{path}?limit=101"), &a.token).await;
     assert_eq!(status, 400);

@@ -69,6 +69,9 @@ async fn history_pages_by_sequence_number_both_ways() {
     let (_, catch_up) = api.get(&format!("{path}?limit=10&after=20"), &b.token).await;
     assert_eq!(seqs(catch_up["items"].as_array().unwrap()), (21..=25).collect::<Vec<_>>(), "after: oldest first");
     assert_eq!(catch_up["items"][0]["text"], "сообщение 21");
+    let (_, between) = api.get(&format!("{path}?after=10&before=14"), &b.token).await;
+    assert_eq!(seqs(between["items"].as_array().unwrap()), [11, 12, 13], "both: the window, oldest first");
+    assert_eq!(between["has_more"], false);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,13 +19,9 @@ pub fn deadline_days(value: i32) -> Result<i32, String> {
     }
 }
 
+/// At most 2 000 characters, not blank.
 pub fn message(raw: &str) -> Result<String, String> {
-    let message = raw.trim();
-    match message.chars().count() {
-        0 => Err("must not be empty".into()),
-        n if n > MAX_MESSAGE_CHARS => Err(format!("must be at most {MAX_MESSAGE_CHARS} characters")),
-        _ => Ok(message.to_owned()),
-    }
+    super::text(raw, 1, MAX_MESSAGE_CHARS)
 }
 
 #[cfg(test)]

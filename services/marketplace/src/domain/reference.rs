@@ -28,7 +28,7 @@ pub struct Reference {
 
 /// Words for "furniture" itself: the seed's clients send `["мебель", "шкафы"]`. They are
 /// understood and narrow nothing (the other categories say what kind).
-const ANY_FURNITURE: &[&str] = &["мебель", "жиһаз", "furniture"];
+pub const ANY_FURNITURE: &[&str] = &["мебель", "жиһаз", "furniture"];
 
 fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.to_lowercase()
@@ -85,6 +85,35 @@ impl Reference {
         codes
     }
 
+    /// A little of the seeded data, for tests.
+    #[cfg(test)]
+    pub fn sample() -> Reference {
+        let region = |code: &str, ru: &str, kk: &str| Region {
+            code: code.into(),
+            name_ru: ru.into(),
+            name_kk: kk.into(),
+            kind: "city".into(),
+        };
+        let category = |code: &str, parent: Option<&str>, ru: &str| Category {
+            code: code.into(),
+            parent_code: parent.map(Into::into),
+            name_ru: ru.into(),
+            name_kk: ru.into(),
+        };
+        Reference {
+            regions: vec![
+                region("almaty", "Алматы", "Алматы"),
+                region("aktobe", "Актюбинская область", "Ақтөбе облысы"),
+            ],
+            categories: vec![
+                category("cabinet", None, "Корпусная мебель"),
+                category("wardrobes", Some("cabinet"), "Шкафы"),
+                category("sliding_wardrobes", Some("cabinet"), "Шкафы-купе"),
+                category("sofas", None, "Диваны"),
+            ],
+        }
+    }
+
     /// The categories whose requests concern a master serving `served`: each served category,
     /// everything under it, and its parents (a request for "cabinet" furniture concerns a master
     /// of "wardrobes").
@@ -123,30 +152,7 @@ mod tests {
     }
 
     fn reference() -> Reference {
-        let region = |code: &str, ru: &str, kk: &str| Region {
-            code: code.into(),
-            name_ru: ru.into(),
-            name_kk: kk.into(),
-            kind: "city".into(),
-        };
-        let category = |code: &str, parent: Option<&str>, ru: &str| Category {
-            code: code.into(),
-            parent_code: parent.map(Into::into),
-            name_ru: ru.into(),
-            name_kk: ru.into(),
-        };
-        Reference {
-            regions: vec![
-                region("almaty", "Алматы", "Алматы"),
-                region("aktobe", "Актюбинская область", "Ақтөбе облысы"),
-            ],
-            categories: vec![
-                category("cabinet", None, "Корпусная мебель"),
-                category("wardrobes", Some("cabinet"), "Шкафы"),
-                category("sliding_wardrobes", Some("cabinet"), "Шкафы-купе"),
-                category("sofas", None, "Диваны"),
-            ],
-        }
+        Reference::sample()
     }
 
     #[test]

@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+pub const MIN_TITLE_CHARS: usize = 3;
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 pub const MAX_CATEGORIES: usize = 5;
 pub const MAX_IMAGES: usize = 10;
+pub const MAX_IMAGE_URL_CHARS: usize = 2_000;
 /// 1 billion tenge in tiyn: larger budgets are typing mistakes.
 pub const MAX_BUDGET: i64 = 100_000_000_000;
 
@@ -58,22 +60,13 @@ impl FromStr for RequestStatus {
     }
 }
 
-/// Checks a title: trimmed, 3 to 200 characters.
+/// Checks a title: at most 200 characters, at least 3 once trimmed.
 pub fn title(raw: &str) -> Result<String, String> {
-    let title = raw.trim();
-    match title.chars().count() {
-        0..=2 => Err("must be at least 3 characters".into()),
-        n if n > MAX_TITLE_CHARS => Err(format!("must be at most {MAX_TITLE_CHARS} characters")),
-        _ => Ok(title.to_owned()),
-    }
+    super::text(raw, MIN_TITLE_CHARS, MAX_TITLE_CHARS)
 }
 
 pub fn description(raw: &str) -> Result<String, String> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
-    }
-    Ok(description.to_owned())
+    super::text(raw, 0, MAX_DESCRIPTION_CHARS)
 }
 
 /// A budget in tiyn (minor units): positive and plausible.
@@ -87,10 +80,10 @@ pub fn images(urls: &[String]) -> Result<Vec<String>, String> {
         return Err(format!("at most {MAX_IMAGES} images"));
     }
     urls.iter()
-        .map(|url| {
-            let url = url.trim();
+        .map(|raw| {
+            let url = raw.trim();
             let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-            if scheme_ok && url.len() <= 2_000 && !url.contains(char::is_whitespace) {
+            if scheme_ok && raw.chars().count() <= MAX_IMAGE_URL_CHARS && !url.contains(char::is_whitespace) {
                 Ok(url.to_owned())
             } else {
                 Err(format!("{url:?} is not an http(s) URL"))
@@ -109,6 +102,7 @@ mod tests {
         assert!(title("ok").is_err());
         assert!(title(&"я".repeat(201)).is_err());
         assert!(title(&"я".repeat(200)).is_ok());
+        assert!(title(&format!(" {}", "я".repeat(200))).is_err(), "spaces count towards the maximum");
     }
 
     #[test]

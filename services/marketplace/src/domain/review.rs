@@ -7,11 +7,7 @@ pub fn rating(stars: i32) -> Result<i16, String> {
 }
 
 pub fn text(raw: &str) -> Result<String, String> {
-    let text = raw.trim();
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(format!("must be at most {MAX_TEXT_CHARS} characters"));
-    }
-    Ok(text.to_owned())
+    super::text(raw, 0, MAX_TEXT_CHARS)
 }
 
 /// The average of `review_count` ratings summing to `rating_sum`, to two decimals (0 without reviews).

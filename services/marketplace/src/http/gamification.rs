@@ -55,7 +55,7 @@ pub struct Leaderboard {
 pub struct LeaderboardQuery {
     /// `all` (default), `month` or `week`.
     pub period: Option<Period>,
-    /// Region code or name.
+    /// Region code or name (`/regions`); one the reference data does not know ranks nobody.
     pub region: Option<String>,
     pub role: Option<Role>,
 }
@@ -65,8 +65,16 @@ pub struct LeaderboardQuery {
 pub struct AwardBody {
     pub user_id: i64,
     /// Non-zero, at most 10 000 either way.
+    #[schema(minimum = -10000, maximum = 10000)]
     pub points: i32,
+    #[schema(schema_with = reason)]
     pub reason: String,
+}
+
+const MAX_REASON_CHARS: usize = 200;
+
+fn reason() -> utoipa::openapi::schema::Object {
+    super::schema::text(1, MAX_REASON_CHARS).description(Some("At most 200 characters, not blank.")).build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -134,10 +142,11 @@ async fn board(
     page: &PageQuery,
 ) -> Result<Leaderboard, ApiError> {
     let page = page.parse()?;
-    let region = region
-        .map(|name| state.reference.region_code(name))
-        .transpose()
-        .map_err(|problem| ApiError::validation([("region", problem)]))?;
+    let region = match region.map(|name| state.reference.region_code(name)) {
+        Some(Ok(code)) => Some(code),
+        Some(Err(_)) => return Ok(Leaderboard { period, region: None, role, items: Vec::new() }),
+        None => None,
+    };
     let items = state
         .leaderboards
         .standings(period, region.as_deref(), role.map(|r| r.as_str()), page.limit, page.offset())
@@ -173,18 +182,16 @@ pub async fn advanced_leaderboard(
 pub async fn award_points(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<AwardBody>,
+    body: platform::Json<AwardBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
-    let reason = body.reason.trim();
     let mut problems = FieldProblems::new();
     if body.points == 0 || body.points.abs() > MAX_AWARD {
         problems.add("points", format!("must be non-zero and at most {MAX_AWARD} either way"));
     }
-    if reason.is_empty() || reason.chars().count() > 200 {
-        problems.add("reason", "must be 1 to 200 characters");
-    }
+    let reason = problems.check("reason", crate::domain::text(&body.reason, 1, MAX_REASON_CHARS));
     problems.finish()?;
+    let reason = reason.unwrap_or_default();
     let award = Award {
         user_id: body.user_id,
         points: body.points,

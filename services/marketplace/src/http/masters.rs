@@ -1,5 +1,6 @@
 //! `/api/v2/search/masters` and `/api/v2/masters`: the master directory.
 
+use super::Place;
 use crate::domain::review::average;
 use crate::masters;
 use crate::state::AppState;
@@ -48,14 +49,17 @@ impl MasterView {
     }
 }
 
+/// A region or category the reference data does not know matches nobody.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MasterQuery {
     /// Words in the name or description; Russian morphology and typos are tolerated.
+    #[param(max_length = 100)]
     pub q: Option<String>,
-    /// Region code or name.
+    /// Region code or name (`/regions`); one that is not known matches nobody.
     pub region: Option<String>,
-    /// Category code or name; masters serving a subcategory match too.
+    /// Category code or name (`/categories`); masters serving a subcategory match too; one that
+    /// is not known matches nobody.
     pub category: Option<String>,
     /// 0 to 5.
     #[param(minimum = 0, maximum = 5)]
@@ -64,21 +68,29 @@ pub struct MasterQuery {
     pub sort: Option<MasterOrder>,
 }
 
+const MAX_QUERY_CHARS: usize = 100;
+
 impl MasterQuery {
-    fn parse(&self, state: &AppState) -> Result<(MasterFilter, MasterOrder), ApiError> {
+    /// The filter and order; no filter when it matches nobody.
+    fn parse(&self, state: &AppState) -> Result<(Option<MasterFilter>, MasterOrder), ApiError> {
         let mut problems = FieldProblems::new();
-        let (region_code, categories) =
-            super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
         if self.min_rating.is_some_and(|r| !(0.0..=5.0).contains(&r)) {
             problems.add("min_rating", "must be between 0 and 5");
         }
-        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-        if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            problems.add("q", "must be at most 100 characters");
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+            problems.add("q", format!("must be at most {MAX_QUERY_CHARS} characters"));
         }
         problems.finish()?;
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         let order = self.sort.unwrap_or(if text.is_some() { MasterOrder::Relevance } else { MasterOrder::Rating });
-        Ok((MasterFilter { region_code, categories, min_rating: self.min_rating, text }, order))
+        let place = Place::of(&state.reference, self.region.as_deref(), self.category.as_deref());
+        let filter = place.map(|place| MasterFilter {
+            region_code: place.region_code,
+            categories: place.categories,
+            min_rating: self.min_rating,
+            text,
+        });
+        Ok((filter, order))
     }
 }
 
@@ -92,7 +104,10 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, order) = query.parse(&state)?;
     let page = page.parse()?;
-    let hits = masters::search(&state, &filter, order, &page).await?;
+    let hits = match filter {
+        Some(filter) => masters::search(&state, &filter, order, &page).await?,
+        None => Vec::new(),
+    };
     Ok(HttpResponse::Ok().json(Page::ranked(hits, &page).map(|hit| MasterView::new(hit.user, Some(hit.relevance)))))
 }
 
@@ -104,12 +119,14 @@ pub async fn details(state: web::Data<AppState>, id: web::Path<i64>) -> Result<H
     Ok(HttpResponse::Ok().json(MasterView::new(master, None)))
 }
 
+/// What a master serves; the document lists the codes and names accepted (`/regions`,
+/// `/categories`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesBody {
-    /// Region codes or names the master works in.
+    /// Region codes or names the master works in (at most 30).
     pub regions: Vec<String>,
-    /// Category codes or names the master makes.
+    /// Category codes or names the master makes (at most 30).
     pub categories: Vec<String>,
 }
 
@@ -121,7 +138,7 @@ pub struct ServicesBody {
 pub async fn set_services(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<ServicesBody>,
+    body: platform::Json<ServicesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let master = masters::set_services(&state, &user, &body.regions, &body.categories).await?;
     Ok(HttpResponse::Ok().json(MasterView::new(master, None)))

@@ -1,6 +1,7 @@
 //! `/api/v2/orders`: the deal after acceptance, and its review.
 
 use crate::domain::order::{OrderAction, OrderStatus};
+use crate::domain::review;
 use crate::orders;
 use crate::state::AppState;
 use crate::store::orders::{Order, StatusChange};
@@ -35,11 +36,57 @@ pub struct OrderFilter {
     pub status: Option<OrderStatus>,
 }
 
+/// The actions of `POST /orders/{id}/{action}`: those that need no note (`request_revision`
+/// has an operation of its own).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimpleOrderAction {
+    Accept,
+    Start,
+    Finish,
+    Confirm,
+    Cancel,
+}
+
+impl From<SimpleOrderAction> for OrderAction {
+    fn from(action: SimpleOrderAction) -> Self {
+        match action {
+            SimpleOrderAction::Accept => OrderAction::Accept,
+            SimpleOrderAction::Start => OrderAction::Start,
+            SimpleOrderAction::Finish => OrderAction::Finish,
+            SimpleOrderAction::Confirm => OrderAction::Confirm,
+            SimpleOrderAction::Cancel => OrderAction::Cancel,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
-    /// Required when asking for a revision.
+    /// Kept in the order's history.
+    #[schema(schema_with = note)]
     pub note: Option<String>,
+}
+
+/// What the buyer wants changed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionBody {
+    #[serde(default)]
+    #[schema(schema_with = revision_note, required = true)]
+    pub note: String,
+}
+
+fn note() -> utoipa::openapi::schema::Object {
+    super::schema::nullable_text(0, review::MAX_TEXT_CHARS).build()
+}
+
+fn revision_note() -> utoipa::openapi::schema::Object {
+    super::schema::text(1, review::MAX_TEXT_CHARS).description(Some("What needs to change: not blank.")).build()
+}
+
+fn review_text() -> utoipa::openapi::schema::Object {
+    super::schema::text(0, review::MAX_TEXT_CHARS).build()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -49,6 +96,7 @@ pub struct ReviewBody {
     #[schema(minimum = 1, maximum = 5)]
     pub rating: i32,
     #[serde(default)]
+    #[schema(schema_with = review_text)]
     pub text: String,
 }
 
@@ -75,23 +123,40 @@ pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     Ok(HttpResponse::Ok().json(OrderView::new(order, Some(history))))
 }
 
-/// Moves the order: `accept`, `start`, `finish` (master); `confirm`, `request_revision`
-/// (with a note), `cancel` (buyer, before work starts). 403 for the wrong side, 409 when the
-/// order's status does not allow it.
+/// Moves the order: `accept`, `start`, `finish` (master); `confirm`, `cancel` (buyer, before
+/// work starts). 403 for the wrong side, 409 when the order's status does not allow it.
 #[utoipa::path(post, path = "/api/v2/orders/{id}/{action}", tag = "orders", request_body = Option<ActionBody>,
-    params(("id" = i64, Path), ("action" = OrderAction, Path)), security(("bearer" = [])),
+    params(("id" = i64, Path), ("action" = SimpleOrderAction, Path)), security(("bearer" = [])),
     responses((status = 200, body = OrderView), (status = 400, body = platform::error::ErrorBody),
         (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
         (status = 409, body = platform::error::ErrorBody)))]
 pub async fn act(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, OrderAction)>,
-    body: Option<web::Json<ActionBody>>,
+    path: web::Path<(i64, SimpleOrderAction)>,
+    body: super::OptionalJson<ActionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
-    let note = body.map(|b| b.into_inner()).unwrap_or_default().note;
-    let order = orders::act(&state, &user, id, action, note).await?;
+    let note = body.0.unwrap_or_default().note;
+    let order = orders::act(&state, &user, id, action.into(), note).await?;
+    Ok(HttpResponse::Ok().json(OrderView::new(order, None)))
+}
+
+/// The buyer asks for changes to finished work, saying what they are (409 unless the work is
+/// finished).
+#[utoipa::path(post, path = "/api/v2/orders/{id}/request_revision", tag = "orders", request_body = RevisionBody,
+    params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 400, body = platform::error::ErrorBody),
+        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
+        (status = 409, body = platform::error::ErrorBody)))]
+pub async fn request_revision(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: platform::Json<RevisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let note = Some(body.into_inner().note);
+    let order = orders::act(&state, &user, *id, OrderAction::RequestRevision, note).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(order, None)))
 }
 
@@ -105,7 +170,7 @@ pub async fn review(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<ReviewBody>,
+    body: platform::Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let review = orders::review(&state, &user, *id, body.rating, &body.text).await?;
     Ok(HttpResponse::Created().json(review))

@@ -39,7 +39,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<ProposalInput>,
+    body: platform::Json<ProposalInput>,
 ) -> Result<HttpResponse, ApiError> {
     let proposal = deals::propose(&state, &user, *id, &body).await?;
     Ok(HttpResponse::Created().json(ProposalView::from(proposal)))

@@ -1,5 +1,6 @@
 //! `/api/v2/requests`: buyers' requests and masters' feed of open ones.
 
+use super::Place;
 use crate::deals::{self, RequestEdit, RequestInput};
 use crate::domain::request::RequestStatus;
 use crate::state::AppState;
@@ -57,41 +58,55 @@ impl From<Request> for RequestView {
     }
 }
 
+/// Filters of the masters' feed (a buyer's own list ignores them). A region or category the
+/// reference data does not know, or a `budget_min` above `budget_max`, matches nothing.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestFilter {
-    /// Region code or name (masters' feed).
+    /// Region code or name (`/regions`); one that is not known matches nothing.
     pub region: Option<String>,
-    /// Category code or name; its subcategories match too.
+    /// Category code or name (`/categories`); its subcategories match too; one that is not known
+    /// matches nothing.
     pub category: Option<String>,
     /// Tenge, up to two decimals.
+    #[param(minimum = 0.0, maximum = 1e10, multiple_of = 0.01)]
     pub budget_min: Option<f64>,
-    /// Tenge, up to two decimals.
+    /// Tenge, up to two decimals; below `budget_min` it matches nothing.
+    #[param(minimum = 0.0, maximum = 1e10, multiple_of = 0.01)]
     pub budget_max: Option<f64>,
     /// Words to find in the title or description (Russian morphology).
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
+const MAX_QUERY_CHARS: usize = 200;
+
 impl RequestFilter {
-    fn parse(&self, state: &AppState) -> Result<OpenFilter, ApiError> {
+    /// The filter, `None` when it matches nothing.
+    fn parse(&self, state: &AppState) -> Result<Option<OpenFilter>, ApiError> {
         let mut problems = FieldProblems::new();
-        let (region_code, categories) =
-            super::place_filter(&state.reference, self.region.as_deref(), self.category.as_deref(), &mut problems);
         let mut tiyn = |field, tenge: Option<f64>| {
-            tenge.and_then(|t| problems.check(field, Tenge::from_number(t))).map(Tenge::tiyn)
+            let amount = tenge.map(Tenge::from_number).transpose().and_then(|amount| match amount {
+                Some(amount) if amount.tiyn() < 0 => Err("must not be negative".to_owned()),
+                amount => Ok(amount.map(Tenge::tiyn)),
+            });
+            problems.check(field, amount).flatten()
         };
         let (budget_min, budget_max) = (tiyn("budget_min", self.budget_min), tiyn("budget_max", self.budget_max));
-        if let (Some(min), Some(max)) = (budget_min, budget_max)
-            && min > max
-        {
-            problems.add("budget_max", "must not be below budget_min");
-        }
-        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-        if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            problems.add("q", "must be at most 200 characters");
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+            problems.add("q", format!("must be at most {MAX_QUERY_CHARS} characters"));
         }
         problems.finish()?;
-        Ok(OpenFilter { region_code, categories, budget_min, budget_max, text })
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        let place = Place::of(&state.reference, self.region.as_deref(), self.category.as_deref());
+        let budgets_meet = budget_min.zip(budget_max).is_none_or(|(min, max)| min <= max);
+        Ok(place.filter(|_| budgets_meet).map(|place| OpenFilter {
+            region_code: place.region_code,
+            categories: place.categories,
+            budget_min,
+            budget_max,
+            text,
+        }))
     }
 }
 
@@ -112,7 +127,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter.parse(&state)?;
     let page = page.parse()?;
-    let requests = deals::list_requests(&state, &user, &filter, &page).await?;
+    let requests = deals::list_requests(&state, &user, filter.as_ref(), &page).await?;
     Ok(HttpResponse::Ok().json(page_of(requests, &page)))
 }
 
@@ -124,7 +139,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<RequestInput>,
+    body: platform::Json<RequestInput>,
 ) -> Result<HttpResponse, ApiError> {
     let request = deals::create_request(&state, &user, &body).await?;
     Ok(HttpResponse::Created().json(RequestView::from(request)))
@@ -148,7 +163,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<RequestEdit>,
+    body: platform::Json<RequestEdit>,
 ) -> Result<HttpResponse, ApiError> {
     let request = deals::edit_request(&state, &user, *id, &body).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))

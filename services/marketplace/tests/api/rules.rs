@@ -121,6 +121,9 @@ async fn a_buyer_may_cancel_before_work_starts() {
     let world = World::start().await;
     let (buyer, master) = (world.buyer().await, world.master().await);
     let order = world.order(&buyer, &master).await;
+    // The body may be left out, but one that is there must be the documented object.
+    let (status, body) = world.act(&buyer, order, "cancel", json!([null, null])).await;
+    assert_eq!((status, error_code(&body)), (400, "invalid_json"), "{body}");
     let (status, body) = world.act(&buyer, order, "cancel", json!({ "note": "Передумал" })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "cancelled");

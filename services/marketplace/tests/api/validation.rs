@@ -36,7 +36,8 @@ async fn bad_requests_are_refused_whole() {
     let (status, body) = world.api.post("/api/v2/requests", wardrobe_request()).await;
     assert_eq!((status, error_code(&body)), (401, "missing_token"), "{body}");
 
-    for query in ["limit=0", "limit=101", "cursor=garbage", "region=Марс", "budget_min=5&budget_max=1"] {
+    let long_query = format!("q={}", "я".repeat(201));
+    for query in ["limit=0", "limit=101", "cursor=garbage", "budget_min=-1", "budget_max=0.001", &long_query] {
         let (status, body) = world.api.get(&format!("/api/v2/requests?{query}"), &buyer.token).await;
         assert_eq!(status, 400, "{query}: {body}");
     }
@@ -64,6 +65,40 @@ async fn bad_requests_are_refused_whole() {
     );
     assert_eq!(world.api.get("/api/v2/requests/abc", &buyer.token).await.0, 404);
     assert_eq!(world.api.get("/api/v2/orders/123456", &buyer.token).await.0, 404);
+}
+
+/// What the OpenAPI document allows is accepted: the bounds of each field, and filters naming a
+/// region or category nobody knows (they match nothing).
+#[tokio::test]
+async fn the_documented_boundaries_are_accepted() {
+    let world = World::start().await;
+    let (buyer, master) = (world.buyer().await, world.master().await);
+    let request = json!({
+        "title": format!(" {} ", "я".repeat(198)), "description": "д".repeat(5000), "region": "almaty",
+        "categories": ["мебель", "Шкафы", "шкафы", "sofas", "Диваны"], "budget_minor": 1,
+        "images": vec![format!("https://cdn.mebelplace.kz/{}", "a".repeat(1974)); 10],
+    });
+    let (status, body) = world.api.post_as("/api/v2/requests", &buyer.token, request).await;
+    assert_eq!(status, 201, "{body}");
+    let path = format!("/api/v2/requests/{}", body["id"]);
+    let edit =
+        json!({ "title": "  Шкаф ", "budget": null, "budget_minor": 100_000_000_000_i64, "categories": ["kitchens"] });
+    let (status, body) = world.api.patch(&path, &buyer.token, edit).await;
+    assert_eq!(
+        (status, body["title"].as_str(), body["budget"].as_i64()),
+        (200, Some("Шкаф"), Some(1_000_000_000)),
+        "{body}"
+    );
+    let offer = json!({ "price": 999_999_999.99, "price_minor": null, "deadline_days": 365, "message": " Могу " });
+    let (status, body) = world.api.post_as(&format!("{path}/proposals"), &master.token, offer).await;
+    assert_eq!((status, body["price_minor"].as_i64()), (201, Some(99_999_999_999)), "{body}");
+
+    for query in ["region=Марс", "category=мебля", "budget_min=5&budget_max=1"] {
+        let (status, body) = world.api.get(&format!("/api/v2/requests?{query}"), &master.token).await;
+        assert_eq!((status, body["items"].as_array().map(Vec::len)), (200, Some(0)), "{query}: {body}");
+    }
+    let (status, body) = world.api.get("/api/v2/requests?region=almaty&budget_max=10000000000", &master.token).await;
+    assert_eq!((status, body["items"].as_array().map(Vec::len)), (200, Some(1)), "{body}");
 }
 
 #[tokio::test]
@@ -138,6 +173,13 @@ async fn every_route_is_in_the_openapi_document() {
     }
     let unresolved = platform::http::openapi::unresolved_references(&document);
     assert!(unresolved.is_empty(), "references to nothing: {unresolved:?}");
+    // Writes take the regions and categories the reference data holds, by code or name.
+    let schemas = &document["components"]["schemas"];
+    let regions = schemas["RequestInput"]["properties"]["region"]["enum"].as_array().unwrap();
+    assert!(regions.contains(&json!("east_kazakhstan")) && regions.contains(&json!("Шығыс Қазақстан облысы")));
+    let categories = &schemas["ServicesBody"]["properties"]["categories"]["items"]["enum"];
+    assert!(categories.as_array().unwrap().contains(&json!("Шкафы-купе")));
+    assert!(paths.contains_key("/api/v2/orders/{id}/request_revision"));
     let wrong_method = world.api.client.delete(world.api.url("/api/v2/regions")).send().await.unwrap();
     assert_eq!(wrong_method.status().as_u16(), 405);
     assert_eq!(wrong_method.headers()["allow"], "GET");

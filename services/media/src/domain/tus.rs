@@ -9,6 +9,12 @@ pub const EXTENSIONS: &str =
 pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
 pub const OFFSET_CONTENT_TYPE: &str = "application/offset+octet-stream";
 
+/// Whether `text` names a protocol version (`1.0.0`): three dot-separated numbers.
+pub fn is_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
 pub fn parse_metadata(header: &str) -> Result<Vec<(String, Option<String>)>, String> {
     let mut pairs = Vec::new();
@@ -97,6 +103,13 @@ pub fn parse_concat(header: &str) -> Result<Concat, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_three_numbers() {
+        for (text, version) in [("1.0.0", true), ("0.2.2", true), ("1.0", false), ("{}", false), ("1.0.x", false)] {
+            assert_eq!(is_version(text), version, "{text}");
+        }
+    }
 
     #[test]
     fn metadata_pairs_are_decoded() {

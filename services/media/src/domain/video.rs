@@ -113,20 +113,20 @@ impl VideoFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VideoEdit {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::http::schema::edited_title)]
     pub title: Option<String>,
-    #[schema(max_length = 5000)]
+    #[schema(schema_with = crate::http::schema::description)]
     pub description: Option<String>,
     /// `"#мебель #шкаф"`: replaces the hashtags (at most 30 words of letters, digits and `_`,
     /// each up to 50 characters, separated by spaces, commas or `#`).
-    #[schema(pattern = r"^[#\s,]*(\w{1,50}[#\s,]+){0,29}(\w{1,50})?[#\s,]*$")]
+    #[schema(schema_with = crate::http::schema::hashtags)]
     pub hashtags: Option<String>,
     /// Tiyn; `null` makes the video not a product.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 0.0, maximum = 1e10)]
     pub price_minor: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[schema(schema_with = crate::http::schema::product_description)]
     pub product_description: Option<Option<String>>,
     pub is_ad: Option<bool>,
 }
@@ -181,19 +181,20 @@ impl VideoFields {
 }
 
 fn title(value: Option<&str>) -> Result<String, String> {
-    let title = value.map(str::trim).unwrap_or_default();
+    let title = bounded(value.unwrap_or_default(), MAX_TITLE_CHARS)?;
     if title.is_empty() {
         return Err("a title is required".into());
     }
-    bounded(title, MAX_TITLE_CHARS)
+    Ok(title)
 }
 
+/// At most `max_chars` characters, spaces included (the OpenAPI document's `maxLength`);
+/// trimmed.
 fn bounded(value: &str, max_chars: usize) -> Result<String, String> {
-    let value = value.trim();
     if value.chars().count() > max_chars {
         return Err(format!("at most {max_chars} characters"));
     }
-    Ok(value.to_owned())
+    Ok(value.trim().to_owned())
 }
 
 /// `"#Мебель #шкаф, #Шкаф #ас_үй"` → `["мебель", "шкаф", "ас_үй"]`: words (any script's letters,
@@ -239,7 +240,8 @@ pub fn price_minor(text: &str) -> Result<i64, String> {
     Ok(minor)
 }
 
-fn flag(text: &str) -> Result<bool, String> {
+/// A yes-or-no form field.
+pub fn flag(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "on" | "yes" => Ok(true),
         "false" | "0" | "off" | "no" | "" => Ok(false),

@@ -34,7 +34,7 @@ pub async fn analyze(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<AnalyzeBody>,
+    body: platform::Json<AnalyzeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let threshold = body.options.confidence_threshold.unwrap_or(0.5);
     if !(0.0..=1.0).contains(&threshold) {

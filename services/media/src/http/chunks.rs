@@ -1,6 +1,7 @@
 //! The seed's chunked upload for unstable networks: start, send 1 MB chunks in any order (a
 //! re-sent chunk changes nothing), ask for progress; the last chunk to arrive makes the video.
 
+use super::schema;
 use super::view::VideoView;
 use crate::domain::video::{RawFields, VideoFields};
 use crate::ingest;
@@ -23,19 +24,45 @@ use uuid::Uuid;
 /// Starts a chunked upload: the file's name and size, and the video's fields.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StartChunks {
+    #[schema(schema_with = file_name)]
     pub file_name: String,
+    /// Bytes, 1 up to the largest upload.
+    #[schema(minimum = 1)]
     pub file_size: i64,
-    /// If given, must be `ceil(file_size / chunk_size)`.
+    #[schema(schema_with = total_chunks)]
     pub total_chunks: Option<i32>,
+    #[schema(schema_with = schema::title, required = true)]
     pub title: Option<String>,
+    #[schema(schema_with = schema::description)]
     pub description: Option<String>,
+    #[schema(schema_with = schema::hashtags)]
     pub hashtags: Option<String>,
-    /// Tenge (a number or a string), up to two decimals.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::price)]
     pub price: Option<serde_json::Value>,
+    #[schema(schema_with = schema::product_description)]
     pub product_description: Option<String>,
+    /// A boolean, 0 or 1, or a word (`true`, `no`, …).
     #[schema(value_type = Option<bool>)]
     pub is_ad: Option<serde_json::Value>,
+}
+
+const MAX_FILE_NAME_CHARS: usize = 255;
+
+fn file_name() -> utoipa::openapi::schema::Object {
+    schema::text(1, MAX_FILE_NAME_CHARS).description(Some("At most 255 characters, not blank.")).build()
+}
+
+/// The server decides the chunks (`chunk_size` and `total_chunks` in the answer); an old
+/// client's count is still checked against them.
+fn total_chunks() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .deprecated(Some(utoipa::openapi::Deprecated::True))
+        .description(Some(
+            "Leave it out: the answer says `chunk_size` and `total_chunks`. If sent, it must be \
+             `ceil(file_size / chunk_size)`.",
+        ))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,11 +97,12 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
 
 /// Starts a chunked upload (1 MB chunks).
 #[utoipa::path(post, path = "/api/v2/uploads", tag = "uploads", security(("bearer" = [])), request_body = StartChunks,
-    responses((status = 201, body = Progress), (status = 413, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = Progress),
+        (status = 413, description = "`file_size` is above the largest upload", body = platform::error::ErrorBody)))]
 pub async fn start(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<StartChunks>,
+    body: platform::Json<StartChunks>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let chunk_size = state.settings.chunk_size as i64;
@@ -91,8 +119,8 @@ pub async fn start(
         is_ad: text(body.is_ad),
     };
     let fields = VideoFields::parse(&raw, &mut problems);
-    if body.file_name.trim().is_empty() || body.file_name.chars().count() > 255 {
-        problems.add("file_name", "1 to 255 characters");
+    if body.file_name.trim().is_empty() || body.file_name.chars().count() > MAX_FILE_NAME_CHARS {
+        problems.add("file_name", format!("1 to {MAX_FILE_NAME_CHARS} characters, not blank"));
     }
     if body.file_size <= 0 {
         problems.add("file_size", "the file is empty");

@@ -4,13 +4,13 @@ pub mod analysis;
 pub mod chunks;
 pub mod feed;
 pub mod files;
+pub mod schema;
 pub mod social;
 pub mod tus;
 pub mod videos;
 pub mod view;
 
 use actix_web::{HttpResponse, web};
-use utoipa::OpenApi;
 
 platform::http_api! {
     pub struct ApiDoc {
@@ -29,10 +29,10 @@ platform::http_api! {
     ]
 }
 
-/// This service's OpenAPI document.
+/// This service's OpenAPI document, with the limits of its settings.
 #[utoipa::path(get, path = "/api/v2/media/openapi.json", tag = "docs", responses((status = 200)))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi_json(state: web::Data<crate::state::AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(schema::document(&state.settings))
 }
 
 /// A multipart body that cannot be read: 415 when it is not multipart at all, else 400.

@@ -29,9 +29,12 @@ pub async fn unlike(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewComment {
-    /// 1 to 1000 characters, not blank.
-    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    #[schema(schema_with = comment_text)]
     pub text: String,
+}
+
+fn comment_text() -> utoipa::openapi::schema::Object {
+    super::schema::text(1, social::MAX_COMMENT_CHARS).description(Some("Up to 1 000 characters, not blank.")).build()
 }
 
 /// Comments on a video.
@@ -41,7 +44,7 @@ pub async fn comment(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<NewComment>,
+    body: platform::Json<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(social::comment(&state, user.id, *id, &body.text).await?))
 }
@@ -86,24 +89,41 @@ pub async fn delete_video(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The story form (multipart/form-data).
-#[derive(ToSchema)]
+/// The story form (multipart/form-data), without other fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct StoryForm {
-    /// An image (jpeg, png, webp), a video (mp4, mov, avi, webm) or a voice note (ogg, mp3, m4a); up to 50 MB.
+    /// An image (jpeg, png, webp), a video (mp4, mov, avi, webm) or a voice note (ogg, mp3, m4a),
+    /// recognised by its content; up to 50 MB.
     #[schema(value_type = String, format = Binary)]
     media: Vec<u8>,
+    #[schema(schema_with = caption)]
     caption: Option<String>,
+    #[schema(schema_with = story_text)]
     background_color: Option<String>,
+    #[schema(schema_with = story_text)]
     music: Option<String>,
+    #[schema(schema_with = super::schema::form_hashtags)]
     hashtags: Option<String>,
+    #[schema(schema_with = story_text)]
     location: Option<String>,
-    is_pinned: Option<bool>,
+    #[schema(schema_with = super::schema::form_flag)]
+    is_pinned: Option<String>,
+}
+
+fn caption() -> utoipa::openapi::schema::Object {
+    super::schema::text(0, stories::MAX_CAPTION_CHARS).build()
+}
+
+fn story_text() -> utoipa::openapi::schema::Object {
+    super::schema::text(0, stories::MAX_TEXT_CHARS).build()
 }
 
 /// Posts a story (24 hours; pinned ones stay on the profile).
 #[utoipa::path(post, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])),
-    request_body(content = StoryForm, content_type = "multipart/form-data"),
+    request_body(content((StoryForm = "multipart/form-data", encoding(("media" = (content_type =
+        "image/jpeg, image/png, image/webp, video/mp4, video/quicktime, video/x-msvideo, video/webm, audio/ogg, audio/mpeg, audio/mp4")))))),
     responses((status = 201, body = StoryView), (status = 415, body = platform::error::ErrorBody)))]
 pub async fn create_story(
     state: web::Data<AppState>,
@@ -139,13 +159,19 @@ pub async fn create_story(
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(super::multipart_error)?;
-            if bytes.len() + chunk.len() <= 4096 {
+            // Enough for the longest text in any script (4 bytes a character).
+            if bytes.len() + chunk.len() <= stories::MAX_TEXT_CHARS * 4 {
                 bytes.extend_from_slice(&chunk);
             } else {
                 problems.add("form", format!("{name} is too long"));
             }
         }
-        let value = String::from_utf8_lossy(&bytes).trim().to_owned();
+        let raw = String::from_utf8_lossy(&bytes);
+        let limit = if name == "caption" { stories::MAX_CAPTION_CHARS } else { stories::MAX_TEXT_CHARS };
+        if raw.chars().count() > limit {
+            problems.add("form", format!("{name} has more than {limit} characters"));
+        }
+        let value = raw.trim().to_owned();
         let optional = || Some(value.clone()).filter(|v| !v.is_empty());
         match name.as_str() {
             "caption" => story.caption = value,
@@ -155,15 +181,14 @@ pub async fn create_story(
             "hashtags" => {
                 story.hashtags = problems.check("hashtags", crate::domain::video::hashtags(&value)).unwrap_or_default()
             }
-            "is_pinned" => story.is_pinned = matches!(value.as_str(), "true" | "1" | "on"),
-            _ => {}
+            "is_pinned" => {
+                story.is_pinned = problems.check("is_pinned", crate::domain::video::flag(&value)).unwrap_or_default()
+            }
+            _ => problems.add("form", format!("`{name}` is not a field of this form")),
         }
     }
     if !has_media {
         problems.add("media", "a multipart field named media is required");
-    }
-    if story.caption.chars().count() > 500 {
-        problems.add("caption", "at most 500 characters");
     }
     problems.finish()?;
     let lifetime = chrono::Duration::seconds(state.settings.story_lifetime_secs as i64);

@@ -25,6 +25,22 @@ use uuid::Uuid;
 
 pub const TUS_PATH: &str = "/api/v2/media/tus";
 
+/// The protocol version every request but `OPTIONS` names in `Tus-Resumable`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum TusVersion {
+    #[schema(rename = "1.0.0")]
+    V1,
+}
+
+/// The bytes of a `PATCH` (or of a creation with upload).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct UploadBytes(Vec<u8>);
+
+const WRONG_VERSION: &str = "`Tus-Resumable` names a version this server does not speak (`Tus-Version` says which)";
+
 /// The server's tus capabilities.
 #[utoipa::path(options, path = "/api/v2/media/tus", tag = "tus",
     responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm")))]
@@ -38,12 +54,24 @@ pub async fn options(state: web::Data<AppState>) -> HttpResponse {
         .finish()
 }
 
-/// Creates an upload (`Upload-Length` or `Upload-Defer-Length: 1`, `Upload-Metadata`,
-/// `Upload-Concat`), with its first bytes when a body is sent.
+/// Creates an upload, with its first bytes when a body is sent. Besides the headers below, the
+/// creation-defer-length extension takes `Upload-Defer-Length: 1` instead of `Upload-Length`
+/// (not both), and `Upload-Checksum` checks the first bytes (460 when they differ).
+/// `Upload-Metadata` carries the video's fields (`title` is required but for partial uploads).
 #[utoipa::path(post, path = "/api/v2/media/tus", tag = "tus", security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "optional first bytes"),
+    params(
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0"),
+        ("Upload-Length" = u64, Header, description = "the file's size in bytes, up to `Tus-Max-Size`"),
+        ("Upload-Metadata" = String, Header, description = "comma-separated `key base64(value)` pairs: \
+            title (required but for partial uploads), description, hashtags, price, product_description, is_ad, \
+            filename"),
+        ("Upload-Concat" = Option<String>, Header, pattern = r"^partial$|^final;(?: */api/v2/media/tus/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})+ *$",
+            description = "`partial` for a piece of a later upload, or `final;` and the pieces' URLs"),
+    ),
+    request_body(content = Option<UploadBytes>, content_type = "application/offset+octet-stream", description = "optional first bytes"),
     responses((status = 201, description = "created; Location names the upload"), (status = 413, body = platform::error::ErrorBody),
-              (status = 412, body = platform::error::ErrorBody), (status = 460, body = platform::error::ErrorBody)))]
+              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody),
+              (status = 460, body = platform::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -149,8 +177,10 @@ pub async fn create(
 
 /// Where an upload stands: `Upload-Offset`, `Upload-Length` (or `Upload-Defer-Length`),
 /// `Upload-Metadata`, `Upload-Concat`, `Upload-Expires`.
-#[utoipa::path(head, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, description = "the upload's offset and length"), (status = 410, description = "rejected or expired")))]
+#[utoipa::path(head, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0")),
+    responses((status = 200, description = "the upload's offset and length"), (status = 410, description = "rejected or expired"),
+              (status = 412, description = WRONG_VERSION)))]
 pub async fn head(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -184,11 +214,15 @@ pub async fn head(
 }
 
 /// Appends bytes at `Upload-Offset` (409 when it is not the upload's offset); with
-/// `Upload-Checksum`, bytes whose digest differs are discarded (460).
-#[utoipa::path(patch, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+/// `Upload-Checksum` (`sha1` or `sha256` and the base64 digest), bytes whose digest differs are
+/// discarded (460); an upload created with `Upload-Defer-Length` takes its `Upload-Length` here.
+#[utoipa::path(patch, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "where these bytes go: the upload's current offset")),
+    request_body(content = UploadBytes, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "written; Upload-Offset is the new offset (Video-Id once complete)"),
               (status = 409, body = platform::error::ErrorBody), (status = 410, body = platform::error::ErrorBody),
+              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody),
               (status = 423, body = platform::error::ErrorBody), (status = 460, body = platform::error::ErrorBody)))]
 pub async fn patch(
     state: web::Data<AppState>,
@@ -222,8 +256,10 @@ pub async fn patch(
 }
 
 /// Terminates an unfinished upload: its bytes are deleted.
-#[utoipa::path(delete, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 409, body = platform::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0")),
+    responses((status = 204), (status = 409, body = platform::error::ErrorBody),
+              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody)))]
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -479,16 +515,22 @@ fn answer(status: StatusCode) -> HttpResponseBuilder {
     response
 }
 
+/// The request's `Tus-Resumable` is the version spoken here. Another version gets the protocol's
+/// 412; a missing header, or one that names no version at all, is a malformed request (400).
 fn resumable_version(headers: &HeaderMap) -> Result<(), ApiError> {
-    if header(headers, "Tus-Resumable") == Some(tus::VERSION) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+    let details = serde_json::json!({ "tus_version": tus::VERSION });
+    match header(headers, "Tus-Resumable") {
+        Some(tus::VERSION) => Ok(()),
+        Some(other) if !tus::is_version(other) => {
+            Err(ApiError::bad_request("invalid_header", "Tus-Resumable: 1.0.0 is required").with_details(details))
+        }
+        None => Err(ApiError::bad_request("invalid_header", "Tus-Resumable: 1.0.0 is required").with_details(details)),
+        Some(_) => Err(ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "unsupported_tus_version",
             "Tus-Resumable: 1.0.0 is required",
         )
-        .with_details(serde_json::json!({ "tus_version": tus::VERSION })))
+        .with_details(details)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `POST /videos/upload` (the seed's multipart upload) and a video's details.
 
+use super::schema;
 use super::view::VideoView;
 use crate::domain::container::sniff_image;
 use crate::domain::video::{RawFields, VideoEdit, VideoFields, VideoStatus};
@@ -21,30 +22,38 @@ const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Room for the multipart framing and text fields around the video in a declared length.
 const FORM_OVERHEAD_BYTES: u64 = 1024 * 1024;
 
-/// The seed's upload form (multipart/form-data).
-#[derive(utoipa::ToSchema)]
+/// The seed's upload form (multipart/form-data), without other fields. Each text field is UTF-8
+/// of at most 16 KB.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// mp4, mov, avi or webm, up to 300 MB; its type is decided by its content.
     #[schema(value_type = String, format = Binary)]
     video: Vec<u8>,
-    /// An optional cover image (jpeg, png, webp; up to 5 MB).
-    #[schema(value_type = Option<String>, format = Binary)]
+    /// An optional cover image (jpeg, png, webp; up to 5 MB), recognised by its content.
+    #[schema(schema_with = schema::file)]
     thumbnail: Option<Vec<u8>>,
+    #[schema(schema_with = schema::title)]
     title: String,
+    #[schema(schema_with = schema::form_description)]
     description: Option<String>,
-    /// `#мебель #шкаф`
+    #[schema(schema_with = schema::form_hashtags)]
     hashtags: Option<String>,
-    /// Tenge, up to two decimals.
+    #[schema(schema_with = schema::form_price)]
     price: Option<String>,
+    #[schema(schema_with = schema::form_product_description)]
     product_description: Option<String>,
-    is_ad: Option<bool>,
+    #[schema(schema_with = schema::form_flag)]
+    is_ad: Option<String>,
 }
 
 /// Uploads a video with its fields; it is streamed to storage as it arrives, checked by its
 /// content, and queued for processing (status `uploaded`).
 #[utoipa::path(post, path = "/api/v2/videos/upload", tag = "videos", security(("bearer" = [])),
-    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    request_body(content((UploadForm = "multipart/form-data", encoding(
+        ("video" = (content_type = "video/mp4, video/quicktime, video/x-msvideo, video/webm")),
+        ("thumbnail" = (content_type = "image/jpeg, image/png, image/webp")))))),
     responses((status = 201, body = VideoView), (status = 413, body = platform::error::ErrorBody),
               (status = 415, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
 pub async fn upload(
@@ -94,7 +103,9 @@ pub async fn upload(
             }
             _ => match text(&mut field).await? {
                 Some(value) => {
-                    raw.set(&name, value);
+                    if !raw.set(&name, value) {
+                        problems.add("form", format!("`{name}` is not a field of this form"));
+                    }
                 }
                 None => problems.add("form", format!("the field `{name}` is not UTF-8 text of at most 16 KB")),
             },
@@ -151,7 +162,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<VideoEdit>,
+    body: platform::Json<VideoEdit>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(crate::videos::edit(&state, user.id, id.into_inner(), &body).await?))
 }

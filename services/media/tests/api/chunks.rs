@@ -107,6 +107,11 @@ async fn bad_chunks_are_refused_and_abandoned_uploads_expire() {
         assert_eq!((status, error_code(&body)), (400, "validation_failed"), "{body}");
         assert!(body["error"]["details"]["fields"][field].is_string(), "{body}");
     }
+    // The documented bounds: a name of 255 characters, one byte, a title with spaces around.
+    let least = json!({ "file_name": "я".repeat(255), "file_size": 1, "title": " Ш ", "total_chunks": null });
+    let (status, body) = world.api.post_as("/api/v2/uploads", &master.token, least).await;
+    assert_eq!((status, body["total_chunks"].as_i64()), (201, Some(1)), "{body}");
+    world.api.delete(&format!("/api/v2/uploads/{}", body["upload_id"].as_str().unwrap()), &master.token).await;
     let huge = json!({ "file_name": "a.mp4", "file_size": 300 * MB + 1, "title": "Шкаф" });
     let (status, body) = world.api.post_as("/api/v2/uploads", &master.token, huge).await;
     assert_eq!((status, error_code(&body)), (413, "payload_too_large"), "{body}");

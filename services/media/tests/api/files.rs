@@ -62,6 +62,17 @@ async fn the_api_is_documented_without_dangling_references() {
     }
     let response = world.api.client.put(world.api.url("/api/v2/videos/upload")).send().await.unwrap();
     assert_eq!(response.status(), 405);
+    // The limits the settings decide, and the headers tus requests carry.
+    let file_size = &document["components"]["schemas"]["StartChunks"]["properties"]["file_size"];
+    assert_eq!(file_size["maximum"], world.config.media.max_upload_bytes);
+    let tus_headers: Vec<&str> = document["paths"]["/api/v2/media/tus/{id}"]["patch"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "header" && p["required"] == true)
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(tus_headers, ["Tus-Resumable", "Upload-Offset"]);
 
     let metrics = world.api.client.get(world.api.url("/metrics")).send().await.unwrap().text().await.unwrap();
     for name in

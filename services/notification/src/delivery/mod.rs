@@ -6,6 +6,10 @@
 //! Sending twice is avoided by construction: one delivery row per (notification, channel)
 //! with its own idempotency key (OneSignal's `idempotency_key`, the e-mail's Message-ID); a
 //! delivery is sent only by the sender holding its lease, and retried only after a failure.
+//! Each attempt is logged as `sending` before the provider is called, so one cut off by a crash
+//! is found unfinished when its lease runs out: in doubt. Push, in-app and e-mail are sent again
+//! with the same keys; an SMS is not (Mobizon takes no key) and waits as a dead letter for an
+//! admin, as does one whose call got no answer (docs/decisions/0010-delivery-in-doubt.md).
 
 pub mod providers;
 
@@ -19,7 +23,7 @@ use crate::store::{notifications, push_tokens};
 use crate::unsubscribe::Unsubscribe;
 use chrono::{DateTime, Utc};
 use platform::db::PgPool;
-use providers::{Outcome, Providers};
+use providers::{Outcome, Providers, message_id};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +50,36 @@ fn quiet_until(delivery: &Claimed, now: DateTime<Utc>) -> Option<DateTime<Utc>> 
         .or_else(|_| time_zone(DEFAULT_TIME_ZONE))
         .ok()?;
     quiet.release_at(zone, now)
+}
+
+fn email_of(delivery: &Claimed) -> Option<&str> {
+    delivery.destination.as_deref().or(delivery.email.as_deref())
+}
+
+fn phone_of(delivery: &Claimed) -> Option<&str> {
+    delivery.destination.as_deref().or(delivery.phone.as_deref())
+}
+
+/// What an attempt asks of which provider, logged before the call: what an admin looks up at
+/// the provider when the attempt is in doubt.
+pub fn request(delivery: &Claimed, channel: Channel) -> String {
+    let key = delivery.idempotency_key;
+    match channel {
+        Channel::Push => format!("OneSignal create notification, idempotency_key {key}"),
+        Channel::Sms => format!("Mobizon sendsmsmessage to {}", phone_of(delivery).unwrap_or("(no phone)")),
+        Channel::Email => {
+            format!("SMTP to {}, Message-ID {}", email_of(delivery).unwrap_or("(no address)"), message_id(key))
+        }
+        Channel::InApp => format!("NATS rt.user.{}", delivery.user_id),
+    }
+}
+
+/// Why an SMS that may have gone is not sent again.
+fn sms_in_doubt(what: &str) -> String {
+    format!(
+        "in doubt: {what}; Mobizon may have sent it and takes no idempotency key, so it is not sent \
+         again by itself: requeue it only if Mobizon's message log does not show it"
+    )
 }
 
 /// No address on this channel: skipped if auth told us of the user (who has none), else
@@ -106,19 +140,36 @@ impl Sender {
         Ok(deliveries::claim(&mut conn, limit as i64, self.lease.as_secs_f64()).await?)
     }
 
-    /// Sends one claimed delivery (or holds it) and records how it went.
+    /// Sends one claimed delivery (or holds it, or parks it in doubt) and records how it went.
     pub async fn deliver(&self, delivery: Claimed) {
         let Some(channel) = Channel::parse(&delivery.channel) else { return };
         let kind = Kind::parse(&delivery.kind).unwrap_or(Kind::Other);
         let now = Utc::now();
+        if let Some(since) = delivery.unfinished_since
+            && !channel.resent_when_in_doubt()
+        {
+            let what = format!("the sender stopped after asking Mobizon at {since} and before recording its answer");
+            return self.park_in_doubt(&delivery, &sms_in_doubt(&what)).await;
+        }
         if channel.is_external()
             && !delivery.security
             && let Some(until) = quiet_until(&delivery, now)
         {
             return self.hold(&delivery, until).await;
         }
+        match self.begin_attempt(&delivery, channel).await {
+            Ok(true) => {}
+            Ok(false) => return tracing::warn!(delivery = delivery.id, "lease lost before sending"),
+            // Not sent; the lease runs out and the delivery is claimed again.
+            Err(error) => {
+                return tracing::error!(delivery = delivery.id, error = %format!("{error:#}"), "cannot log an attempt");
+            }
+        }
         let started = Instant::now();
-        let outcome = self.send(&delivery, channel, kind).await;
+        let outcome = match self.send(&delivery, channel, kind).await {
+            Outcome::InDoubt(error) if channel.resent_when_in_doubt() => Outcome::Retry { error, retry_after: None },
+            outcome => outcome,
+        };
         let latency = started.elapsed();
         self.metrics.latency.with_label_values(&[channel.as_str()]).observe(latency.as_secs_f64());
         let (finish, counted) = match outcome {
@@ -131,8 +182,9 @@ impl Sender {
             Outcome::Retry { error, .. } => (Finish::Dead { error, outcome: "retry" }, "failed"),
             Outcome::Failed(error) => (Finish::Dead { error, outcome: "failed" }, "failed"),
             Outcome::Skipped(error) => (Finish::Skipped { error }, "skipped"),
+            Outcome::InDoubt(error) => (Finish::InDoubt { error: sms_in_doubt(&error) }, "in_doubt"),
         };
-        if let Finish::Retry { error, .. } | Finish::Dead { error, .. } = &finish {
+        if let Finish::Retry { error, .. } | Finish::Dead { error, .. } | Finish::InDoubt { error } = &finish {
             tracing::info!(
                 delivery = delivery.id,
                 channel = channel.as_str(),
@@ -145,10 +197,35 @@ impl Sender {
         match self.record(&delivery, &finish, latency_ms).await {
             Ok(true) => self.metrics.count(channel.as_str(), counted),
             Ok(false) => tracing::warn!(delivery = delivery.id, "lease lost: another sender took the delivery over"),
-            // The lease runs out and the delivery is tried again; the provider's idempotency
-            // key (push) or the Message-ID (e-mail) lets a second copy be recognised.
+            // The lease runs out and the attempt is found unfinished, in doubt; the provider id
+            // logged here is what an admin needs then.
+            Err(error) => tracing::error!(
+                delivery = delivery.id,
+                ?finish,
+                error = %format!("{error:#}"),
+                "cannot record a delivery"
+            ),
+        }
+    }
+
+    async fn begin_attempt(&self, delivery: &Claimed, channel: Channel) -> anyhow::Result<bool> {
+        let mut conn = self.db.get().await?;
+        Ok(deliveries::begin_attempt(&mut conn, delivery, &request(delivery, channel)).await?)
+    }
+
+    async fn park_in_doubt(&self, delivery: &Claimed, error: &str) {
+        let parked = async {
+            let mut conn = self.db.get().await?;
+            anyhow::Ok(deliveries::park_in_doubt(&mut conn, delivery, error).await?)
+        };
+        match parked.await {
+            Ok(true) => {
+                tracing::warn!(delivery = delivery.id, channel = delivery.channel, error, "delivery in doubt");
+                self.metrics.count(&delivery.channel, "in_doubt");
+            }
+            Ok(false) => tracing::warn!(delivery = delivery.id, "lease lost: another sender took the delivery over"),
             Err(error) => {
-                tracing::error!(delivery = delivery.id, error = %format!("{error:#}"), "cannot record a delivery")
+                tracing::warn!(delivery = delivery.id, error = %format!("{error:#}"), "cannot park a delivery")
             }
         }
     }
@@ -195,14 +272,14 @@ impl Sender {
                 self.providers.in_app(delivery.user_id, &payload).await
             }
             Channel::Email => {
-                let Some(to) = delivery.destination.as_deref().or(delivery.email.as_deref()) else {
+                let Some(to) = email_of(delivery) else {
                     return no_address(delivery, "e-mail address");
                 };
                 let link = (!kind.is_transactional()).then(|| self.unsubscribe.link(delivery.user_id, kind));
                 self.providers.email(delivery.idempotency_key, to, &message, link.as_deref()).await
             }
             Channel::Sms => {
-                let Some(phone) = delivery.destination.as_deref().or(delivery.phone.as_deref()) else {
+                let Some(phone) = phone_of(delivery) else {
                     return no_address(delivery, "phone number");
                 };
                 self.providers.sms(phone, &message.text).await

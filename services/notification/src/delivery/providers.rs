@@ -1,15 +1,18 @@
 //! The channels' providers: OneSignal (push), Mobizon (SMS), SMTP (e-mail), NATS (in-app),
 //! and the recorder that stands in for the first three in development mode. Each call ends in
-//! an [`Outcome`] that says whether trying again could help.
+//! an [`Outcome`] that says whether trying again could help, or that nobody knows whether the
+//! provider took the message.
 
-use crate::config::{Mode, NotificationSettings};
+use crate::config::{Mode, NotificationSettings, SmtpSettings, SmtpTls};
 use crate::domain::retry::parse_retry_after;
 use crate::domain::templates::Rendered;
 use crate::store::recorded;
+use anyhow::Context;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use platform::config::NatsSettings;
 use platform::db::PgPool;
@@ -30,6 +33,10 @@ pub enum Outcome {
     Failed(String),
     /// There is nowhere to send it.
     Skipped(String),
+    /// The request went out and no answer said what became of it (a timeout, a connection cut
+    /// while waiting, a gateway that stopped waiting, an unreadable success): the provider may
+    /// have taken the message.
+    InDoubt(String),
 }
 
 impl Outcome {
@@ -38,8 +45,12 @@ impl Outcome {
     }
 }
 
-/// An HTTP status that already decides the outcome (anything but 2xx).
+/// An HTTP status that already decides the outcome (anything but 2xx). A status is the
+/// provider's answer, except 504: a gateway in front of it stopped waiting for one.
 pub fn by_status(status: u16, retry_after: Option<&str>, body: &str) -> Option<Outcome> {
+    if status == 504 {
+        return Some(Outcome::InDoubt("HTTP 504: a gateway stopped waiting for the provider".into()));
+    }
     if status == 429 || status == 408 || status >= 500 {
         let retry_after = retry_after.and_then(|value| parse_retry_after(value, chrono::Utc::now()));
         return Some(Outcome::Retry { error: format!("HTTP {status}"), retry_after });
@@ -49,6 +60,11 @@ pub fn by_status(status: u16, retry_after: Option<&str>, body: &str) -> Option<O
 
 fn clip(text: &str) -> String {
     text.chars().take(300).collect()
+}
+
+/// The e-mail's Message-ID: the delivery's idempotency key, the same in every copy.
+pub fn message_id(key: uuid::Uuid) -> String {
+    format!("<{key}@mebelplace.com.kz>")
 }
 
 /// OneSignal answers 200 with `errors` when it could not send (no subscribed device …).
@@ -78,8 +94,50 @@ pub fn mobizon_outcome(body: &Value) -> Outcome {
         Some(code) => {
             Outcome::Failed(format!("Mobizon code {code}: {}", clip(body["message"].as_str().unwrap_or_default())))
         }
-        None => Outcome::retry("Mobizon: unreadable answer"),
+        None => Outcome::InDoubt(format!("Mobizon: a success without a code: {}", clip(&body.to_string()))),
     }
+}
+
+/// The SMTP client: plain, STARTTLS or TLS from the first byte; the server's certificate
+/// checked against the system's roots, or only against `ca_file`'s; AUTH when a user is set.
+fn smtp_transport(settings: &SmtpSettings, timeout: Duration) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let mut smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+        .port(settings.port)
+        .timeout(Some(timeout))
+        .pool_config(PoolConfig::new().max_size(settings.pool_size.max(1)));
+    match settings.tls {
+        SmtpTls::None => {
+            anyhow::ensure!(
+                settings.ca_file.is_none(),
+                "notification.smtp.ca_file (SMTP_CA_FILE) is set but notification.smtp.tls (SMTP_TLS) is none"
+            );
+            if !settings.username.is_empty() {
+                tracing::warn!("SMTP credentials go over a plain connection: set SMTP_TLS unless the relay is local");
+            }
+        }
+        SmtpTls::Starttls => smtp = smtp.tls(Tls::Required(tls_parameters(settings)?)),
+        SmtpTls::Tls => smtp = smtp.tls(Tls::Wrapper(tls_parameters(settings)?)),
+    }
+    if !settings.username.is_empty() {
+        smtp =
+            smtp.credentials(Credentials::new(settings.username.clone(), settings.password.expose_secret().to_owned()));
+    }
+    Ok(smtp.build())
+}
+
+fn tls_parameters(settings: &SmtpSettings) -> anyhow::Result<TlsParameters> {
+    let mut parameters = TlsParameters::builder(settings.host.clone());
+    if let Some(path) = &settings.ca_file {
+        let what = "notification.smtp.ca_file (SMTP_CA_FILE)";
+        let pem = std::fs::read(path).with_context(|| format!("{what}: cannot read {path}"))?;
+        anyhow::ensure!(
+            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+            "{what}: no PEM certificate in {path}"
+        );
+        let authorities = Certificate::from_pem(&pem).with_context(|| format!("{what}: {path}"))?;
+        parameters = parameters.certificate_store(CertificateStore::None).add_root_certificate(authorities);
+    }
+    Ok(parameters.build_rustls()?)
 }
 
 pub struct Providers {
@@ -102,23 +160,12 @@ impl Providers {
     ) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(settings.provider_timeout_ms);
         let http = reqwest::Client::builder().timeout(timeout).build()?;
-        let smtp_settings = &settings.smtp;
-        let mut smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp_settings.host)
-            .port(smtp_settings.port)
-            .timeout(Some(timeout))
-            .pool_config(PoolConfig::new().max_size(smtp_settings.pool_size.max(1)));
-        if !smtp_settings.username.is_empty() {
-            smtp = smtp.credentials(Credentials::new(
-                smtp_settings.username.clone(),
-                smtp_settings.password.expose_secret().to_owned(),
-            ));
-        }
-        let from = smtp_settings.from.parse().map_err(|e| anyhow::anyhow!("notification.smtp.from: {e}"))?;
+        let from = settings.smtp.from.parse().map_err(|e| anyhow::anyhow!("notification.smtp.from: {e}"))?;
         Ok(Self {
             mode: settings.mode,
             http,
             settings: settings.clone(),
-            smtp: smtp.build(),
+            smtp: smtp_transport(&settings.smtp, timeout)?,
             from,
             nats,
             nats_settings,
@@ -138,22 +185,24 @@ impl Providers {
     async fn call(&self, request: reqwest::RequestBuilder, read: fn(&Value) -> Outcome) -> Outcome {
         let response = match request.send().await {
             Ok(response) => response,
+            // Not connected: the request never left.
+            Err(error) if error.is_connect() => return Outcome::retry(error.without_url().to_string()),
             // Without the URL: Mobizon's carries the API key.
-            Err(error) => return Outcome::retry(error.without_url().to_string()),
+            Err(error) => return Outcome::InDoubt(error.without_url().to_string()),
         };
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match response.text().await {
             Ok(body) => body,
-            Err(error) => return Outcome::retry(error.without_url().to_string()),
+            Err(error) => return Outcome::InDoubt(error.without_url().to_string()),
         };
         if let Some(outcome) = by_status(status, retry_after.as_deref(), &body) {
             return outcome;
         }
         match serde_json::from_str::<Value>(&body) {
             Ok(json) => read(&json),
-            Err(_) => Outcome::retry(format!("unreadable answer: {}", clip(&body))),
+            Err(_) => Outcome::InDoubt(format!("unreadable answer: {}", clip(&body))),
         }
     }
 
@@ -227,7 +276,7 @@ impl Providers {
             .from(self.from.clone())
             .to(to)
             .subject(message.title.clone())
-            .message_id(Some(format!("<{key}@mebelplace.com.kz>")));
+            .message_id(Some(message_id(key)));
         if let Some(link) = unsubscribe {
             builder = builder
                 .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{link}>")))
@@ -270,6 +319,7 @@ mod tests {
         );
         assert!(matches!(by_status(503, None, ""), Some(Outcome::Retry { retry_after: None, .. })));
         assert!(matches!(by_status(400, None, "bad"), Some(Outcome::Failed(_))));
+        assert!(matches!(by_status(504, None, ""), Some(Outcome::InDoubt(_))), "no answer behind the gateway");
         assert_eq!(by_status(200, None, ""), None);
     }
 
@@ -294,5 +344,6 @@ mod tests {
             Outcome::Sent(Some("77".into()))
         );
         assert!(matches!(mobizon_outcome(&json!({ "code": 1, "message": "bad recipient" })), Outcome::Failed(_)));
+        assert!(matches!(mobizon_outcome(&json!({ "data": {} })), Outcome::InDoubt(_)), "taken or not?");
     }
 }

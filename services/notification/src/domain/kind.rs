@@ -33,6 +33,17 @@ impl Channel {
     pub fn is_external(self) -> bool {
         self != Self::InApp
     }
+
+    /// Whether a message is sent again when nobody knows if the last try reached the provider
+    /// (the sender died during the call, or the call got no answer). Push: OneSignal drops a
+    /// repeated `idempotency_key`. In-app: the app drops a notification id it has. E-mail:
+    /// SMTP takes no key, but the copy has the same Message-ID, which mail systems recognise,
+    /// and a rare second copy is better than a lost code. SMS: Mobizon takes no key and a second
+    /// call is a second message on the user's phone, so an admin decides
+    /// (docs/decisions/0010-delivery-in-doubt.md).
+    pub fn resent_when_in_doubt(self) -> bool {
+        self != Self::Sms
+    }
 }
 
 /// What a notification is about; the user's preferences are per kind and channel.
@@ -187,6 +198,12 @@ mod tests {
             [Channel::Push, Channel::Sms, Channel::Email, Channel::InApp]
         );
         assert_eq!(channels_for(Kind::Other, &[Channel::Email], |_| None), [Channel::Email]);
+    }
+
+    #[test]
+    fn only_sms_is_not_sent_again_in_doubt() {
+        let resent: Vec<Channel> = Channel::ALL.into_iter().filter(|c| c.resent_when_in_doubt()).collect();
+        assert_eq!(resent, [Channel::Push, Channel::Email, Channel::InApp]);
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct PushTokenView {
 pub async fn push_token(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<PushTokenBody>,
+    body: platform::Json<PushTokenBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut problems = FieldProblems::new();

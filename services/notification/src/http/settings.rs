@@ -144,7 +144,7 @@ pub async fn show(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResp
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<SettingsUpdate>,
+    body: platform::Json<SettingsUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.db.get().await?;
     let mut current = settings::load(&mut conn, user.id).await?;

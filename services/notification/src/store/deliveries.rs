@@ -1,5 +1,6 @@
-//! Deliveries: claimed by the sender with a lease, finished with a logged attempt, retried,
-//! held for quiet hours, or parked as dead letters for admins.
+//! Deliveries: claimed by the sender with a lease, each attempt logged before the provider is
+//! called and finished after, retried, held for quiet hours, or parked as dead letters for
+//! admins (among them those in doubt: cut off during a provider call, docs/decisions/0010-*).
 
 use super::schema::{deliveries, delivery_attempts};
 use chrono::{DateTime, Utc};
@@ -51,6 +52,10 @@ pub struct Claimed {
     pub quiet_start: Option<i16>,
     #[diesel(sql_type = Nullable<SmallInt>)]
     pub quiet_end: Option<i16>,
+    /// When an earlier attempt began that never finished: its sender stopped during the
+    /// provider call (it died, or outlived its lease), so that message may or may not have gone.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub unfinished_since: Option<DateTime<Utc>>,
 }
 
 /// Claims up to `limit` due deliveries (pending, held past their release, or sending with an
@@ -73,7 +78,9 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: i64, lease_secs: f64) ->
          )
          SELECT c.id, c.notification_id, c.user_id, c.channel, c.security, c.destination, c.idempotency_key,
                 c.attempts, n.kind, n.data, n.created_at, ct.user_id IS NOT NULL AS known_contact, ct.email,
-                ct.phone, ct.locale, s.time_zone, s.quiet_start, s.quiet_end
+                ct.phone, ct.locale, s.time_zone, s.quiet_start, s.quiet_end,
+                (SELECT min(a.created_at) FROM delivery_attempts a
+                 WHERE a.delivery_id = c.id AND a.outcome = 'sending') AS unfinished_since
          FROM claimed c
          JOIN notifications n ON n.id = c.notification_id
          LEFT JOIN contacts ct ON ct.user_id = c.user_id
@@ -101,6 +108,82 @@ pub async fn hold(conn: &mut AsyncPgConnection, claimed: &Claimed, until: DateTi
     .map(drop)
 }
 
+/// Logs this attempt as `sending` with `request` (what is asked of which provider), committed
+/// before the provider is called: a sender that dies during the call leaves it unfinished for the
+/// next one to find. Earlier unfinished attempts, which the caller decided to follow with this
+/// one, become `in_doubt`. One statement (one round trip per attempt); false if the lease was
+/// lost to another sender.
+pub async fn begin_attempt(conn: &mut AsyncPgConnection, claimed: &Claimed, request: &str) -> QueryResult<bool> {
+    let logged = diesel::sql_query(
+        "WITH held AS (
+             UPDATE deliveries SET updated_at = now()
+             WHERE id = $1 AND status = 'sending' AND attempts = $2
+             RETURNING id
+         ), doubted AS (
+             UPDATE delivery_attempts SET outcome = 'in_doubt', error = $3
+             WHERE delivery_id IN (SELECT id FROM held) AND outcome = 'sending'
+         )
+         INSERT INTO delivery_attempts (delivery_id, attempt, channel, outcome, request, latency_ms)
+         SELECT id, $2, $4, 'sending', $5, 0 FROM held",
+    )
+    .bind::<BigInt, _>(claimed.id)
+    .bind::<Integer, _>(claimed.attempts)
+    .bind::<Text, _>(UNFINISHED)
+    .bind::<Text, _>(&claimed.channel)
+    .bind::<Text, _>(request)
+    .execute(conn)
+    .await?;
+    Ok(logged == 1)
+}
+
+/// What an attempt left `sending` by a sender that stopped is marked with.
+const UNFINISHED: &str = "the sender stopped before the answer was recorded";
+
+/// The delivery while the lease of the claim that counted attempt `attempts` holds: still
+/// sending, and no later claim counted.
+#[diesel::dsl::auto_type]
+fn leased(id: i64, attempts: i32) -> _ {
+    let sending: &'static str = "sending";
+    deliveries::table
+        .filter(deliveries::id.eq(id))
+        .filter(deliveries::status.eq(sending))
+        .filter(deliveries::attempts.eq(attempts))
+}
+
+/// The attempts of a delivery begun and not finished.
+#[diesel::dsl::auto_type]
+fn unfinished(delivery_id: i64) -> _ {
+    let sending: &'static str = "sending";
+    delivery_attempts::table
+        .filter(delivery_attempts::delivery_id.eq(delivery_id))
+        .filter(delivery_attempts::outcome.eq(sending))
+}
+
+/// Parks a delivery whose last attempt is in doubt and must not be repeated blindly (SMS) as a
+/// dead letter saying so; this claim does not count as an attempt.
+pub async fn park_in_doubt(conn: &mut AsyncPgConnection, claimed: &Claimed, error: &str) -> QueryResult<bool> {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        let parked = diesel::update(leased(claimed.id, claimed.attempts))
+            .set((
+                deliveries::status.eq("dead"),
+                deliveries::attempts.eq(claimed.attempts - 1),
+                deliveries::last_error.eq(error),
+                deliveries::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        if parked == 0 {
+            return Ok(false);
+        }
+        diesel::update(unfinished(claimed.id))
+            .set((delivery_attempts::outcome.eq("in_doubt"), delivery_attempts::error.eq(error)))
+            .execute(conn)
+            .await?;
+        Ok(true)
+    })
+    .await
+}
+
 /// How an attempt ended, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finish {
@@ -121,10 +204,15 @@ pub enum Finish {
     Skipped {
         error: String,
     },
+    /// No answer said whether the provider took it, and it must not be sent blindly again: a
+    /// dead letter for an admin to check with the provider.
+    InDoubt {
+        error: String,
+    },
 }
 
-/// Logs the attempt and moves the delivery on, in one transaction. Nothing changes if the
-/// lease was lost to another sender meanwhile (its attempt number moved on).
+/// Finishes the attempt's log line and moves the delivery on, in one transaction. Nothing
+/// changes if the lease was lost to another sender meanwhile (its attempt number moved on).
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     claimed: &Claimed,
@@ -136,32 +224,25 @@ pub async fn finish(
         Finish::Retry { error, at } => ("retry", "pending", None, Some(error.clone()), Some(*at)),
         Finish::Dead { error, outcome } => (*outcome, "dead", None, Some(error.clone()), None),
         Finish::Skipped { error } => ("skipped", "skipped", None, Some(error.clone()), None),
+        Finish::InDoubt { error } => ("in_doubt", "dead", None, Some(error.clone()), None),
     };
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-        let updated = diesel::update(
-            deliveries::table
-                .filter(deliveries::id.eq(claimed.id))
-                .filter(deliveries::status.eq("sending"))
-                .filter(deliveries::attempts.eq(claimed.attempts)),
-        )
-        .set((
-            deliveries::status.eq(status),
-            deliveries::provider_id.eq(&provider_id),
-            deliveries::last_error.eq(&error),
-            deliveries::next_attempt_at.eq(next.unwrap_or_else(Utc::now)),
-            deliveries::updated_at.eq(diesel::dsl::now),
-            deliveries::sent_at.eq((status == "sent").then(Utc::now)),
-        ))
-        .execute(conn)
-        .await?;
+        let updated = diesel::update(leased(claimed.id, claimed.attempts))
+            .set((
+                deliveries::status.eq(status),
+                deliveries::provider_id.eq(&provider_id),
+                deliveries::last_error.eq(&error),
+                deliveries::next_attempt_at.eq(next.unwrap_or_else(Utc::now)),
+                deliveries::updated_at.eq(diesel::dsl::now),
+                deliveries::sent_at.eq((status == "sent").then(Utc::now)),
+            ))
+            .execute(conn)
+            .await?;
         if updated == 0 {
             return Ok(false);
         }
-        diesel::insert_into(delivery_attempts::table)
-            .values((
-                delivery_attempts::delivery_id.eq(claimed.id),
-                delivery_attempts::attempt.eq(claimed.attempts),
-                delivery_attempts::channel.eq(&claimed.channel),
+        diesel::update(unfinished(claimed.id).filter(delivery_attempts::attempt.eq(claimed.attempts)))
+            .set((
                 delivery_attempts::outcome.eq(outcome),
                 delivery_attempts::provider_id.eq(&provider_id),
                 delivery_attempts::error.eq(&error),
@@ -204,6 +285,8 @@ pub struct Attempt {
     pub error: Option<String>,
     pub latency_ms: i32,
     pub created_at: DateTime<Utc>,
+    /// What was asked of which provider (logged before the call).
+    pub request: Option<String>,
 }
 
 /// Dead letters, most recently failed first (keyset on `updated_at, id`).

@@ -84,6 +84,7 @@ diesel::table! {
         error -> Nullable<Text>,
         latency_ms -> Integer,
         created_at -> Timestamptz,
+        request -> Nullable<Text>,
     }
 }
 

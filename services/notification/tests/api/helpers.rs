@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::fake_http::{FakeHttp, RecordedRequest};
 use testkit::keys::KEY_1;
-use testkit::smtp::SmtpSink;
+use testkit::smtp::{SinkOptions, SmtpSink};
 use testkit::{ApiClient, TestApp, TestSchema, unique_prefix};
 
 pub use testkit::error_code;
@@ -52,7 +52,12 @@ impl World {
 
     /// A world whose notification settings `adjust` changes (after [`quick`]).
     pub async fn start_with(adjust: impl FnOnce(&mut NotificationSettings)) -> Self {
-        Self::start_on(&unique_prefix(), adjust).await
+        Self::start_on(&unique_prefix(), SinkOptions::default(), adjust).await
+    }
+
+    /// A world whose SMTP sink has `sink`'s security and login.
+    pub async fn with_smtp(sink: SinkOptions, adjust: impl FnOnce(&mut NotificationSettings)) -> Self {
+        Self::start_on(&unique_prefix(), sink, adjust).await
     }
 
     /// The notification and auth services on the same topics: auth's events reach it.
@@ -70,17 +75,21 @@ impl World {
             },
         };
         let app = TestApp::start(auth::build(config).await.expect("auth builds"));
-        let mut world = Self::start_on(&prefix, adjust).await;
+        let mut world = Self::start_on(&prefix, SinkOptions::default(), adjust).await;
         world.auth = Some(ApiClient::new(app.address.clone()));
         world._apps.push(app);
         world._auth_schema = Some(schema);
         world
     }
 
-    async fn start_on(prefix: &str, adjust: impl FnOnce(&mut NotificationSettings)) -> Self {
+    async fn start_on(prefix: &str, sink: SinkOptions, adjust: impl FnOnce(&mut NotificationSettings)) -> Self {
         testkit::init_logs();
-        let (onesignal, mobizon, smtp, jwks) =
-            (FakeHttp::start().await, FakeHttp::start().await, SmtpSink::start().await, FakeHttp::start().await);
+        let (onesignal, mobizon, smtp, jwks) = (
+            FakeHttp::start().await,
+            FakeHttp::start().await,
+            SmtpSink::start_with(sink).await,
+            FakeHttp::start().await,
+        );
         onesignal.respond(ONESIGNAL_PATH, 200, json!({ "id": "b98881cc-1e94-4366-bbd9-db8f3429292b", "errors": null }));
         mobizon.respond(
             MOBIZON_PATH,

@@ -4,6 +4,8 @@
 
 mod codes;
 mod delivery;
+mod email_tls;
 mod helpers;
+mod in_doubt;
 mod inbox;
 mod settings;

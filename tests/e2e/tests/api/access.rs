@@ -119,6 +119,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v2/orders", SIGNED_IN),
     rule("GET", "/api/v2/orders/{id}", &[Owner, Master, Admin]),
     rule("POST", "/api/v2/orders/{id}/{action}", &[Master]),
+    with_body("POST", "/api/v2/orders/{id}/request_revision", &[Owner], |_| json!({ "note": "Поменяйте фасады" })),
     with_body("POST", "/api/v2/orders/{id}/review", &[Owner], |_| json!({ "rating": 5, "text": "Отлично" })),
     rule("GET", "/api/v2/reviews", ANYONE),
     // chat ({id}: the chat the accepted proposal opened between the owner and the master;

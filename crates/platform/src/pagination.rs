@@ -20,7 +20,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (opaque; its pattern only bounds what is accepted).
-    #[param(pattern = r"^(k-?[0-9]{1,17}_[0-9]{1,18}|o[0-9]{1,7})$")]
+    #[param(pattern = r"^(k-?[0-9]{1,17}_[0-9]{1,18}|o[0-9]{1,7})?$")]
     pub cursor: Option<String>,
     /// For compatibility; prefer `cursor`.
     #[param(minimum = 0, maximum = 1_000_000)]

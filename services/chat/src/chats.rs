@@ -66,6 +66,9 @@ pub async fn open(
     if pair.is_none() || recipient_id <= 0 {
         problems.add("recipient_id", "must be another user");
     }
+    if request_id.is_some_and(|id| id <= 0) {
+        problems.add("request_id", "must be a positive id");
+    }
     let text = initial_message
         .and_then(|text| problems.check("initial_message", domain::message_text(text, state.settings.text_limit)));
     let pair = match pair {

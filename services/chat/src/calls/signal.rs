@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 
 /// One signalling message (`type`: `offer`, `answer` or `ice_candidate`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+// Unknown fields are ignored, not refused: browsers' `RTCIceCandidate.toJSON()` adds
+// `usernameFragment`, and what the peer needs is relayed.
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Signal {
     Offer {
         /// At most `calls.max_sdp_bytes` characters (12,288 by default).
@@ -26,6 +28,7 @@ pub enum Signal {
         candidate: String,
         #[schema(max_length = 64)]
         sdp_mid: Option<String>,
+        #[schema(minimum = 0, maximum = 65535)]
         sdp_m_line_index: Option<u16>,
     },
 }
@@ -109,6 +112,8 @@ mod tests {
         let parsed: Signal = serde_json::from_str(r#"{"type":"offer","sdp":"v=0"}"#).unwrap();
         assert_eq!(parsed, Signal::Offer { sdp: "v=0".into() });
         assert!(serde_json::from_str::<Signal>(r#"{"type":"bye"}"#).is_err());
-        assert!(serde_json::from_str::<Signal>(r#"{"type":"offer","sdp":"v=0","extra":1}"#).is_err());
+        let browser =
+            r#"{"type":"ice_candidate","candidate":"","sdp_mid":"0","sdp_m_line_index":0,"usernameFragment":"x"}"#;
+        assert!(serde_json::from_str::<Signal>(browser).is_ok(), "a browser's candidate, with its extra field");
     }
 }

@@ -14,6 +14,7 @@ pub struct OpenChat {
     #[schema(minimum = 1)]
     pub recipient_id: i64,
     /// The request the chat is about, if any: one chat per pair and request.
+    #[schema(minimum = 1)]
     pub request_id: Option<i64>,
     /// Posted as the first message when the chat is new: not blank, at most `chat.text_limit`
     /// characters (4000 by default).

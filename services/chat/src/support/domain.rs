@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 platform::text_enum! {
     /// Where a ticket stands.
     #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum TicketStatus {
         Open = "open",
         InProgress = "in_progress",
@@ -24,6 +25,7 @@ platform::text_enum! {
 platform::text_enum! {
     /// What a ticket is about.
     #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum TicketCategory {
         Account = "account",
         Order = "order",

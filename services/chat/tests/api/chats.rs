@@ -148,6 +148,7 @@ async fn bad_input_is_refused_with_the_error_shape_and_changes_nothing() {
         json!({ "recipient_id": b.id, "initial_message": "слишком длинное сообщение" }),
         json!({ "recipient_id": b.id, "color": "red" }),
         json!({ "recipient_id": "b" }),
+        json!({ "recipient_id": b.id, "request_id": 0 }),
     ];
     for body in opens {
         let (status, answer) = api.post_as("/api/v2/chats", &a.token, body.clone()).await;

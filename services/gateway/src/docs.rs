@@ -49,10 +49,17 @@ impl Docs {
                 None => unavailable.push(service.clone()),
             }
         }
+        // `q` as the proxy checks it: at least 2 characters besides the spaces around.
+        let space = platform::http::openapi::white_space();
+        let q = json!({ "type": "string", "pattern": format!("[^{space}][\\s\\S]*[^{space}]") });
+        let error = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } });
         merged["paths"]["/api/v2/search"] = json!({ "get": {
             "tags": ["search"], "summary": "Universal search: users, masters, videos and requests at once",
-            "parameters": [{ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }],
-            "responses": { "200": { "description": "Results by source, and the sources that did not answer" } },
+            "parameters": [{ "name": "q", "in": "query", "required": true, "schema": q }],
+            "responses": {
+                "200": { "description": "Results by source, and the sources that did not answer" },
+                "400": { "description": "`q` has fewer than 2 characters besides spaces", "content": error },
+            },
         }});
         merged["x-unavailable"] = json!(unavailable);
         if unavailable.is_empty() {

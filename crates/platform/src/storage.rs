@@ -32,6 +32,20 @@ pub fn local_root(settings: &StorageSettings) -> Option<std::path::PathBuf> {
     (settings.backend == StorageBackend::Local).then(|| std::path::PathBuf::from(&settings.path))
 }
 
+/// What an image is by its first bytes (never by its name or declared type): `(extension,
+/// MIME type)` of a JPEG, PNG or WebP image; `None` for anything else.
+pub fn sniff_image(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("jpg", "image/jpeg"))
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(("png", "image/png"))
+    } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        Some(("webp", "image/webp"))
+    } else {
+        None
+    }
+}
+
 fn s3(settings: &StorageSettings) -> anyhow::Result<AmazonS3> {
     let mut builder =
         AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);

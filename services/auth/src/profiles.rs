@@ -104,13 +104,8 @@ pub async fn update(state: &AppState, id: i64, changes: ProfileChanges) -> Resul
 
 /// The image kinds accepted as avatars, recognised by their first bytes.
 pub fn image_extension(bytes: &[u8]) -> Option<&'static str> {
-    match bytes {
-        [0xFF, 0xD8, 0xFF, ..] => Some("jpg"),
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("png"),
-        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("gif"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("webp"),
-        _ => None,
-    }
+    let gif = || matches!(bytes, [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..]).then_some("gif");
+    platform::storage::sniff_image(bytes).map(|(extension, _)| extension).or_else(gif)
 }
 
 /// Stores an avatar image and points the profile at it.

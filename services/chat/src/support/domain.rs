@@ -133,24 +133,12 @@ pub struct FileKind {
     pub content_type: &'static str,
 }
 
-/// Bytes that stand at an offset from a file's start.
-type Mark = (usize, &'static [u8]);
-
-/// The marks of each kind of file: all of them must match.
-const SIGNATURES: [(FileKind, &[Mark]); 4] = [
-    (FileKind { extension: "jpg", content_type: "image/jpeg" }, &[(0, &[0xFF, 0xD8, 0xFF])]),
-    (FileKind { extension: "png", content_type: "image/png" }, &[(0, b"\x89PNG\r\n\x1a\n")]),
-    (FileKind { extension: "webp", content_type: "image/webp" }, &[(0, b"RIFF"), (8, b"WEBP")]),
-    (FileKind { extension: "pdf", content_type: "application/pdf" }, &[(0, b"%PDF-")]),
-];
-
 /// What a file is, by its first bytes (never by its name or declared type): a JPEG, PNG or
 /// WebP image or a PDF document; `None` for anything else.
 pub fn file_kind(head: &[u8]) -> Option<FileKind> {
-    SIGNATURES
-        .iter()
-        .find(|(_, parts)| parts.iter().all(|(at, bytes)| head.get(*at..at + bytes.len()) == Some(*bytes)))
-        .map(|(kind, _)| *kind)
+    let pdf = || head.starts_with(b"%PDF-").then_some(("pdf", "application/pdf"));
+    let (extension, content_type) = platform::storage::sniff_image(head).or_else(pdf)?;
+    Some(FileKind { extension, content_type })
 }
 
 #[cfg(test)]

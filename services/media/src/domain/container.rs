@@ -70,18 +70,7 @@ pub fn sniff(head: &[u8]) -> Result<Container, Rejection> {
     Err(Rejection::NotAVideo)
 }
 
-/// An image (a custom cover), by its first bytes: its extension and MIME type.
-pub fn sniff_image(head: &[u8]) -> Option<(&'static str, &'static str)> {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(("jpg", "image/jpeg"))
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(("png", "image/png"))
-    } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        Some(("webp", "image/webp"))
-    } else {
-        None
-    }
-}
+pub use platform::storage::sniff_image;
 
 /// The MIME type of a stored file by its extension (what the service itself wrote).
 pub fn mime_of(path: &str) -> &'static str {

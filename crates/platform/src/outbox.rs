@@ -2,9 +2,17 @@
 //! the caller's transaction;
 //! [`OutboxRelay`] publishes the rows to Kafka and/or NATS and deletes those it sent.
 //!
-//! Rows are claimed with a short lease (`FOR UPDATE SKIP LOCKED` inside a tiny transaction), so
-//! no row lock is held across a network call and several replicas can relay side by side.
-//! Delivery is at least once; consumers deduplicate by event id (see [`crate::consumer`]).
+//! Rows are claimed with a short lease inside a tiny transaction, so no row lock is held across a
+//! network call and several replicas can relay side by side. Delivery is at least once; consumers
+//! deduplicate by event id (see [`crate::consumer`]).
+//!
+//! Per-aggregate order holds whatever the number of replicas: the events of one aggregate for
+//! one destination (its stream) leave in outbox order, each only after the previous one was
+//! acknowledged. A relay claims a row only when no earlier row of its stream is leased (claims
+//! take turns, so each sees the others' leases), and inside a batch it hands a stream's events
+//! over one wave at a time (`outbox/waves.rs`), holding the rest back after a failure.
+
+mod waves;
 
 use crate::config::{NatsSettings, OutboxSettings};
 use crate::kafka::Producer;
@@ -13,7 +21,7 @@ use crate::telemetry;
 use contracts::Envelope;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use prost::Message;
@@ -23,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use waves::Waves;
 
 /// Kafka/NATS header carrying the event id (and `Nats-Msg-Id` for JetStream de-duplication).
 pub const EVENT_ID_HEADER: &str = "event-id";
@@ -98,6 +107,13 @@ struct ClaimedRow {
     payload: Vec<u8>,
     #[diesel(sql_type = Nullable<Text>)]
     traceparent: Option<String>,
+}
+
+impl ClaimedRow {
+    /// The events of one aggregate for one destination: they leave in outbox order.
+    fn stream(&self) -> (&str, Option<&str>, Option<&str>) {
+        (&self.aggregate_id, self.kafka_topic.as_deref(), self.nats_subject.as_deref())
+    }
 }
 
 /// Why one row could not be published.
@@ -268,13 +284,20 @@ impl OutboxRelay {
     }
 
     /// Relays until the outbox is empty and returns how many events it sent. Batches overlap:
-    /// while the brokers acknowledge batch N, batch N-1 is deleted and batch N+1 claimed.
-    /// Batches are handed to the brokers in order, so per-key order holds.
+    /// while the brokers acknowledge batch N, batch N-1 is deleted and batch N+1 claimed. Batch
+    /// N+1 holds no row of a stream with a row in flight (see `claim`), so rows
+    /// that wait behind batch N are claimed once it is settled.
     pub async fn drain(&self) -> Result<usize, RelayError> {
         let mut relayed = 0;
         let mut batch = self.claim().await?;
         let mut unsettled: Option<Settlement> = None;
-        while !batch.is_empty() {
+        loop {
+            if batch.is_empty() {
+                let Some(settlement) = unsettled.take() else { break };
+                self.settle(&settlement).await?;
+                batch = self.claim().await?;
+                continue;
+            }
             let acknowledged = self.start_publish(&batch).await;
             let previous = unsettled.take();
             let settle_previous = async {
@@ -298,9 +321,6 @@ impl OutboxRelay {
             }
             unsettled = Some(settlement);
             batch = next?;
-        }
-        if let Some(settlement) = unsettled {
-            self.settle(&settlement).await?;
         }
         Ok(relayed)
     }
@@ -340,20 +360,38 @@ impl OutboxRelay {
             .map_err(|e| RelayError::Database(e.to_string()))
     }
 
+    /// Leases the next rows to send: the oldest ones not leased, each only if no earlier row of
+    /// its stream is leased (by this relay or another). Claims take turns on a transaction-scoped
+    /// advisory lock, so each sees the leases of the one before; and a row being settled is
+    /// waited for rather than skipped, so that a later row of its stream cannot go first.
     async fn claim(&self) -> Result<Vec<ClaimedRow>, RelayError> {
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
-        diesel::sql_query(
-            "UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
-             WHERE seq IN (
-                 SELECT seq FROM outbox
-                 WHERE locked_until IS NULL OR locked_until < now()
-                 ORDER BY seq LIMIT $1
-                 FOR UPDATE SKIP LOCKED)
-             RETURNING seq, event_id, event_type, aggregate_id, kafka_topic, nats_subject, payload, traceparent",
-        )
-        .bind::<BigInt, _>(self.settings.batch_size)
-        .bind::<diesel::sql_types::Double, _>(self.settings.lease_secs as f64)
-        .load::<ClaimedRow>(&mut conn)
+        let turn = format!("mebelplace.outbox.{}", self.schema);
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<Text, _>(&turn)
+                .execute(conn)
+                .await?;
+            diesel::sql_query(
+                "UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
+                 WHERE seq IN (
+                     SELECT seq FROM outbox AS candidate
+                     WHERE (locked_until IS NULL OR locked_until < now())
+                       AND NOT EXISTS (
+                           SELECT FROM outbox AS earlier
+                           WHERE earlier.aggregate_id = candidate.aggregate_id AND earlier.seq < candidate.seq
+                             AND earlier.locked_until >= now()
+                             AND earlier.kafka_topic IS NOT DISTINCT FROM candidate.kafka_topic
+                             AND earlier.nats_subject IS NOT DISTINCT FROM candidate.nats_subject)
+                     ORDER BY seq LIMIT $1
+                     FOR UPDATE)
+                 RETURNING seq, event_id, event_type, aggregate_id, kafka_topic, nats_subject, payload, traceparent",
+            )
+            .bind::<BigInt, _>(self.settings.batch_size)
+            .bind::<diesel::sql_types::Double, _>(self.settings.lease_secs as f64)
+            .load::<ClaimedRow>(conn)
+            .await
+        })
         .await
         .map(|mut rows| {
             rows.sort_unstable_by_key(|r| r.seq);
@@ -362,16 +400,53 @@ impl OutboxRelay {
         .map_err(|e| RelayError::Database(e.to_string()))
     }
 
-    /// Hands every row to its brokers, in order, and returns the wait for their
-    /// acknowledgements: one outcome per row.
-    async fn start_publish(&self, rows: &[ClaimedRow]) -> impl Future<Output = Vec<Result<(), Failure>>> + use<'_> {
-        let kafka: Vec<_> = rows.iter().map(|row| self.enqueue_kafka(row)).collect();
-        let nats = self.publish_nats(rows).await;
+    /// Hands the batch to its brokers wave after wave (see [`waves`]) and returns the wait for
+    /// their acknowledgements: one outcome per row. The first wave is handed over before this
+    /// returns; a row held back after a failure of its stream fails without being sent.
+    async fn start_publish<'a>(
+        &'a self,
+        rows: &'a [ClaimedRow],
+    ) -> impl Future<Output = Vec<Result<(), Failure>>> + use<'a> {
+        let mut waves = Waves::new(rows.iter().map(ClaimedRow::stream));
+        let mut wave = waves.next_wave();
+        let mut acknowledged = self.hand_over(rows, &wave).await;
         async move {
+            let mut outcomes: Vec<Option<Result<(), Failure>>> = vec![None; rows.len()];
+            loop {
+                for (position, outcome) in wave.iter().copied().zip(acknowledged.await) {
+                    if outcome.is_err() {
+                        let failed = &rows[position].event_id;
+                        for held in waves.hold_back_after(position) {
+                            outcomes[held] = Some(Err(format!("not sent: event {failed} before it failed").into()));
+                        }
+                    }
+                    outcomes[position] = Some(outcome);
+                }
+                wave = waves.next_wave();
+                if wave.is_empty() {
+                    break;
+                }
+                acknowledged = self.hand_over(rows, &wave).await;
+            }
+            outcomes.into_iter().map(|outcome| outcome.expect("every row is handed over or held back")).collect()
+        }
+    }
+
+    /// Hands the rows at `positions` to their brokers, in order, and returns the wait for their
+    /// acknowledgements: one outcome per position.
+    async fn hand_over(
+        &self,
+        rows: &[ClaimedRow],
+        positions: &[usize],
+    ) -> BoxFuture<'static, Vec<Result<(), Failure>>> {
+        let wave: Vec<&ClaimedRow> = positions.iter().map(|&position| &rows[position]).collect();
+        let kafka: Vec<_> = wave.iter().map(|row| self.enqueue_kafka(row)).collect();
+        let nats = self.publish_nats(&wave).await;
+        Box::pin(async move {
             let kafka = futures_util::future::join_all(kafka).await;
             let nats = nats.await;
             kafka.into_iter().zip(nats).map(|(k, n)| k.and(n.map_err(Failure::from))).collect()
-        }
+        })
     }
 
     /// Enqueues the row in the producer now (keeping order); the future resolves on delivery.
@@ -411,7 +486,7 @@ impl OutboxRelay {
 
     /// Publishes the NATS rows (buffered by the client, in order) and returns the wait for the
     /// flush that confirms the server has them.
-    async fn publish_nats(&self, rows: &[ClaimedRow]) -> BoxFuture<'static, Vec<Result<(), String>>> {
+    async fn publish_nats(&self, rows: &[&ClaimedRow]) -> BoxFuture<'static, Vec<Result<(), String>>> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); rows.len()];
         let targets: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].nats_subject.is_some()).collect();
         let unavailable = match &self.nats {
@@ -427,7 +502,7 @@ impl OutboxRelay {
             return Box::pin(std::future::ready(outcomes));
         };
         for &i in &targets {
-            let row = &rows[i];
+            let row = rows[i];
             let subject = settings.subject(row.nats_subject.as_deref().unwrap_or_default());
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Nats-Msg-Id", row.event_id.to_string().as_str());

@@ -8,6 +8,7 @@ mod helpers;
 mod http;
 mod jwt;
 mod kit;
+mod ordering;
 mod readiness;
 mod recovery;
 mod shutdown;

@@ -23,7 +23,6 @@ deploy-check:
 
 ## Benchmarks; they print ratios measured side by side in one run.
 bench: infra
-	$(CARGO) build --release -p platform --bins
 	$(CARGO) run --quiet -p cli --bin mebelplace -- bench
 
 ## Formatting and clippy with warnings as errors.

@@ -77,8 +77,9 @@ async fn bare_producer_events_per_second(settings: &platform::Settings) -> f64 {
 
 async fn idle_rss_megabytes(schema: &TestSchema) -> f64 {
     let port = testkit::free_port();
-    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/minimal-service");
-    let mut child = tokio::process::Command::new(&binary)
+    // Cargo builds the bench's package binaries beside it, wherever CARGO_TARGET_DIR points.
+    let binary = env!("CARGO_BIN_EXE_minimal-service");
+    let mut child = tokio::process::Command::new(binary)
         .env("PORT", port.to_string())
         .env("DATABASE_URL", &schema.url)
         .env("DATABASE_SCHEMA", &schema.name)
@@ -88,7 +89,7 @@ async fn idle_rss_megabytes(schema: &TestSchema) -> f64 {
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("{} starts (cargo build --release first): {e}", binary.display()));
+        .unwrap_or_else(|e| panic!("{binary} starts: {e}"));
     let ready = format!("http://127.0.0.1:{port}/ready");
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -11,6 +11,7 @@ pub mod events;
 pub mod fake_http;
 pub mod keys;
 pub mod load;
+pub mod nginx;
 pub mod pgbench;
 pub mod proxy;
 pub mod smtp;

@@ -72,6 +72,35 @@ pub fn wrk(url: &str, token: Option<&str>, connections: usize, run: Duration) ->
     Throughput { per_second, p99 }
 }
 
+/// CPU time (user + system) a process and its direct children have used so far, in seconds
+/// (nginx's workers are children of its master): with the requests served over the same span,
+/// requests per CPU-second, which is less sensitive than throughput to the load generator
+/// sharing the cores.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let stat = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+    // The fields after the command (which may hold spaces), from the 3rd: state, ppid, ….
+    let fields = |stat: &str| -> Vec<String> {
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
+    };
+    let ticks = |fields: &[String]| -> u64 {
+        fields.get(11..13).map_or(0, |t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+    };
+    let own = stat(&pid.to_string()).map_or(0, |s| ticks(&fields(&s)));
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|name| stat(&name))
+        .map(|s| fields(&s))
+        .filter(|f| f.get(1).is_some_and(|ppid| *ppid == pid.to_string()))
+        .map(|f| ticks(&f))
+        .sum();
+    (own + children) as f64 / ticks_per_second
+}
+
 /// `812.00us`, `1.23ms`, `2.01s` → a duration.
 fn parse_wrk_duration(text: &str) -> Option<Duration> {
     let split = text.find(|c: char| c.is_ascii_alphabetic())?;

@@ -85,6 +85,9 @@ pub struct GatewaySettings {
     pub docs_dir: String,
     /// Worker threads of the proxy.
     pub threads: usize,
+    /// Whether the worker threads share one runtime and steal each other's tasks (Pingora's
+    /// default), or each runs its own, as nginx's workers do (docs/decisions/0011).
+    pub work_stealing: bool,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -137,6 +140,7 @@ impl Default for GatewaySettings {
             openapi_documents: upstreams().filter_map(|s| Some((s.name.to_owned(), s.openapi?.to_owned()))).collect(),
             docs_dir: "var/docs".into(),
             threads: 2,
+            work_stealing: true,
         }
     }
 }

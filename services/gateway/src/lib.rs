@@ -35,6 +35,7 @@ pub fn server(config: &Config) -> anyhow::Result<Server> {
     let platform = &config.platform;
     let conf = ServerConf {
         threads: settings.threads.max(1),
+        work_stealing: settings.work_stealing,
         // After SIGTERM: one second before the listeners close (Pingora's window for a new
         // process to take them over, which we do not use), then in-flight requests may finish.
         grace_period_seconds: Some(1),

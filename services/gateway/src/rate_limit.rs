@@ -1,8 +1,8 @@
 //! Rate limits shared by every gateway replica: a sliding window in one atomic Redis script
 //! (a sorted set of the window's request times, on Redis's clock), keyed by tier and caller
 //! (user id when authenticated, client IP otherwise). The (limit + 1)-th request within any
-//! window of `period` is refused, whichever replica it reaches. Memory is bounded by the limit
-//! per active key, and keys expire with their window.
+//! window of `period` is refused, whichever replica it reaches. A window holds one member per
+//! trip to Redis (not per request), and keys expire with their window.
 //!
 //! A round trip to Redis for every request would cost more than the rest of the proxying, so a
 //! replica leases permits: a caller's first request takes one, and while the caller keeps
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most permits one lease takes.
-pub const MAX_LEASE: u32 = 64;
+pub const MAX_LEASE: u32 = 1024;
 /// How long a lease's permits stay usable after its last trip to Redis. A permit's window starts
 /// when it is counted, so it may end up to two lifetimes early (a refill extends older permits).
 pub const LEASE_LIFETIME: Duration = Duration::from_secs(1);
@@ -198,27 +198,40 @@ impl Lease {
 }
 
 /// Trims what left the window, counts the rest and takes up to ARGV[4] permits of what is
-/// free, each one a member at Redis's time. Returns {count before, oldest time or -1, now,
-/// permits taken}.
+/// free, at Redis's time. Returns {count before, oldest time or -1, now, permits taken}.
+///
+/// A trip's permits are one member of the window (KEYS[1]), named `<replica>:<trip>:<permits>`
+/// and scored with the trip's time, and the window's total is kept beside it (KEYS[2]): a
+/// window holds one member per trip, not per request, so a caller allowed millions a minute
+/// costs Redis a few hundred members, and each trip does work for what left the window only.
+/// Without the total (evicted alone), it is summed from the members again.
 const SCRIPT: &str = r"
 local period = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
-local count = redis.call('ZCARD', KEYS[1])
+local function permits(members)
+  local sum = 0
+  for _, member in ipairs(members) do sum = sum + tonumber(string.match(member, '(%d+)$')) end
+  return sum
+end
+local count = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if count < 0 then count = permits(redis.call('ZRANGE', KEYS[1], 0, -1)) end
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - period)
+if #expired > 0 then
+  count = count - permits(expired)
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local oldest = -1
-if first[2] then oldest = tonumber(first[2]) end
+if first[2] then oldest = tonumber(first[2]) else count = 0 end
 local granted = math.max(0, math.min(tonumber(ARGV[4]), limit - count))
 if granted > 0 then
-  local members = {}
-  for i = 1, granted do
-    members[2 * i - 1] = now
-    members[2 * i] = ARGV[3] .. ':' .. i
-  end
-  redis.call('ZADD', KEYS[1], unpack(members))
+  redis.call('ZADD', KEYS[1], now, ARGV[3] .. ':' .. granted)
   redis.call('PEXPIRE', KEYS[1], period)
+  redis.call('SET', KEYS[2], count + granted, 'PX', period)
+elseif #expired > 0 then
+  redis.call('SET', KEYS[2], count, 'KEEPTTL')
 end
 return {count, oldest, now, granted}
 ";
@@ -319,7 +332,10 @@ impl RateLimiter {
     /// One trip to Redis for up to `size` permits.
     async fn trip(&self, key: &str, quota: Quota, size: u32) -> anyhow::Result<Trip> {
         let mut redis = tokio::time::timeout(REDIS_TIMEOUT, self.redis.get()).await??;
-        let mut invocation = self.script.key(self.redis.key(&format!("gateway:rl:{key}")));
+        // One hash slot for both keys (`{…}`), should Redis be a cluster.
+        let window = self.redis.key(&format!("gateway:rl:{{{key}}}:window"));
+        let mut invocation = self.script.key(&window);
+        invocation.key(format!("{window}:count"));
         let sequence = self.trips.fetch_add(1, Ordering::Relaxed);
         invocation.arg(quota.period_ms()).arg(quota.limit).arg(format!("{}:{sequence}", self.replica)).arg(size);
         let (count, oldest, now, granted): (u32, i64, u64, u32) =

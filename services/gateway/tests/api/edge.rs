@@ -93,6 +93,28 @@ async fn leased_permits_never_exceed_the_limit_across_two_gateways() {
 }
 
 #[tokio::test]
+async fn a_window_in_redis_grows_with_trips_not_requests() {
+    let services = Services::start().await;
+    // 100,000 a minute: leases grow to 1000 permits.
+    let gateway = Gateway::start(services.config(|g| g["rate_limits"] = json!({ "api_per_minute": 100_000 }))).await;
+    for _ in 0..400 {
+        assert_eq!(gateway.get("/api/v2/regions").await.0, 200);
+    }
+    let client = deadpool_redis::redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let window = format!("{}gateway:rl:{{api:ip:127.0.0.1}}:window", services.redis_prefix);
+    let (members, total): (u32, u32) = deadpool_redis::redis::pipe()
+        .zcard(&window)
+        .get(format!("{window}:count"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!((1..=20).contains(&members), "one member per trip for 400 requests: {members}");
+    // Leased permits count at once: the requests made, and at most two leases not used yet.
+    assert!((400..=400 + 2 * 1000).contains(&total), "the window's total: {total}");
+}
+
+#[tokio::test]
 async fn without_redis_each_gateway_still_limits() {
     let services = Services::start().await;
     let mut config = services.config(|g| g["rate_limits"] = json!({ "strict_per_minute": 5 }));

@@ -195,6 +195,11 @@ impl Gateway {
         self.send(self.client.get(self.url(path))).await
     }
 
+    #[allow(dead_code)] // the bench measures the process's CPU time
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The most memory the process has held (VmHWM), in bytes.
     pub fn peak_rss_bytes(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();

@@ -37,6 +37,8 @@ diesel::table! {
         review_count -> Integer,
         completed_orders -> Integer,
         points -> BigInt,
+        /// Generated: the home region and the served ones.
+        service_area -> Array<Text>,
         updated_at -> Timestamptz,
     }
 }

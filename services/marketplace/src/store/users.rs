@@ -207,8 +207,7 @@ pub async fn search_masters(
         .select((DirectoryUser::as_select(), relevance))
         .into_boxed();
     if let Some(region) = &filter.region_code {
-        query = query
-            .filter(users::region_code.eq(region.clone()).or(users::served_regions.contains(vec![region.clone()])));
+        query = query.filter(users::service_area.contains(vec![region.clone()]));
     }
     if let Some(categories) = &filter.categories {
         query = query.filter(users::served_categories.overlaps_with(categories.clone()));

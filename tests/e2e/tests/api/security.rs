@@ -1,5 +1,6 @@
 //! Security across the running system: JWT attacks refused by the gateway and by every service
-//! behind it, a ban ending a user's tokens everywhere within seconds, and no secret in any log.
+//! behind it, a ban ending a user's tokens everywhere within seconds, and no secret (password,
+//! token, key, verification code) in any log.
 
 use contracts::Role;
 use e2e::System;
@@ -172,6 +173,7 @@ async fn no_password_token_code_or_key_reaches_any_log() {
     // Let the relays and consumers log what they do with the events of all this.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
+    let code = recorded_sms_code(&system, "77001234567").await;
     let logs = system.all_logs();
     assert!(logs.lines().count() > 20, "the services logged something: {logs}");
     let key_body: String =
@@ -184,9 +186,39 @@ async fn no_password_token_code_or_key_reaches_any_log() {
         ("a refresh token", refresh),
         ("a rotated refresh token", rotated["refresh_token"].as_str().unwrap().to_owned()),
         ("the signing key", key_body),
+        ("a verification code", code),
     ];
     for (what, secret) in secrets {
         assert!(!logs.contains(&secret), "{what} is in the logs:\n{}", lines_with(&logs, &secret));
+    }
+}
+
+/// The verification code sent by SMS to `phone` (notification records messages in this mode).
+async fn recorded_sms_code(system: &System, phone: &str) -> String {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = Text)]
+        body: String,
+    }
+    let (_, schema) = system.schemas().find(|(name, _)| *name == "notification").expect("notification's schema");
+    let mut conn = schema.connect().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let recorded: Vec<Recorded> = diesel::sql_query(
+            "SELECT body FROM recorded_messages WHERE channel = 'sms' AND destination LIKE '%' || $1",
+        )
+        .bind::<Text, _>(phone)
+        .load(&mut conn)
+        .await
+        .expect("recorded messages");
+        let code = recorded.iter().find_map(|r| r.body.split(|c: char| !c.is_ascii_digit()).find(|d| d.len() == 6));
+        if let Some(code) = code {
+            return code.to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no SMS with a code to {phone}: {:?}", recorded.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

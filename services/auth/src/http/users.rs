@@ -204,10 +204,13 @@ pub async fn upload_avatar(
     let Some(field) = form.next().await else {
         return Err(ApiError::validation([("avatar", "a multipart field named avatar is required".to_owned())]));
     };
+    let unexpected = |name: Option<&str>| {
+        let problem = format!("the form has one field, avatar; `{}` is not expected", name.unwrap_or_default());
+        ApiError::validation([("form", problem)])
+    };
     let mut field = field.map_err(invalid)?;
     if field.name() != Some("avatar") {
-        let problem = format!("`{}` is not a field of this form", field.name().unwrap_or_default());
-        return Err(ApiError::validation([("form", problem)]));
+        return Err(unexpected(field.name()));
     }
     let mut image = bytes::BytesMut::new();
     while let Some(chunk) = field.next().await {
@@ -216,6 +219,11 @@ pub async fn upload_avatar(
             return Err(too_large());
         }
         image.extend_from_slice(&chunk);
+    }
+    // The form yields its next field only once this one is gone.
+    drop(field);
+    if let Some(extra) = form.next().await {
+        return Err(unexpected(extra.map_err(invalid)?.name()));
     }
     let avatar_url = profiles::set_avatar(&state, user.id, image.freeze()).await?;
     Ok(HttpResponse::Ok().json(AvatarResponse { avatar_url }))

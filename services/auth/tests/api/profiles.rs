@@ -90,8 +90,10 @@ async fn avatars_are_checked_by_content_and_size() {
     let huge = [png.as_slice(), &vec![0u8; 5 * 1024 * 1024]].concat();
     let (status, body) = upload(multipart("avatar", huge)).await;
     assert_eq!((status, error_code(&body)), (413, "payload_too_large"));
-    let (status, body) = upload(multipart("photo", png)).await;
+    let (status, body) = upload(multipart("photo", png.clone())).await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"), "the field must be called avatar");
+    let (status, body) = upload(multipart("avatar", png).text("x-extra", "42")).await;
+    assert_eq!((status, error_code(&body)), (400, "validation_failed"), "the form has no other field: {body}");
     let (_, me) = auth.get("/api/v2/users/me", &token).await;
     assert_eq!(me["avatar_url"], url.as_str(), "failed uploads change nothing");
 }

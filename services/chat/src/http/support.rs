@@ -54,9 +54,10 @@ pub struct OpenTicketForm {
     order_id: Option<i64>,
     #[schema(minimum = 1)]
     request_id: Option<i64>,
-    /// Up to 3 files, each a JPEG, PNG or WebP image or a PDF (decided by content) of at most 10 MB.
-    #[schema(value_type = Vec<String>, format = Binary)]
-    attachments: Vec<Vec<u8>>,
+    /// Up to 3 files (none is fine), each a JPEG, PNG or WebP image or a PDF (decided by content)
+    /// of at most 10 MB.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    attachments: Option<Vec<Vec<u8>>>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -428,7 +428,11 @@ impl OutboxRelay {
                 }
                 acknowledged = self.hand_over(rows, &wave).await;
             }
-            outcomes.into_iter().map(|outcome| outcome.expect("every row is handed over or held back")).collect()
+            // Every row was handed over or held back; were one not, it stays for the next pass.
+            outcomes
+                .into_iter()
+                .map(|outcome| outcome.unwrap_or_else(|| Err("not handed over".to_owned().into())))
+                .collect()
         }
     }
 

@@ -175,11 +175,15 @@ impl Application {
         }
         tracing::info!("shutdown: stopping background tasks");
         self.background_stop.cancel();
-        for (name, task) in self.background {
-            if tokio::time::timeout(self.drain_timeout, task).await.is_err() {
+        // One deadline for all of them, not one each: a stuck task does not hold up the rest.
+        let drain = self.drain_timeout;
+        let stopping = self.background.into_iter().map(|(name, mut task)| async move {
+            if tokio::time::timeout(drain, &mut task).await.is_err() {
                 tracing::warn!(task = %name, "background task did not stop in time");
+                task.abort();
             }
-        }
+        });
+        futures_util::future::join_all(stopping).await;
         tracing::info!("shutdown complete");
         Ok(())
     }

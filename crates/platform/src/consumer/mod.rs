@@ -135,8 +135,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 last_lag = Instant::now();
             }
         }
-        consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
-        close(consumer).await;
+        close(consumer, Commit::Applied).await;
         Ok(())
     }
 
@@ -166,11 +165,12 @@ impl<H: EventHandler> ConsumerRunner<H> {
         replacement: Replacement,
     ) -> anyhow::Result<Arc<RecoveringConsumer>> {
         tracing::info!(group = %self.group, reason = replacement.reason, "replacing the consumer");
-        if replacement.forget {
+        let commit = if replacement.forget {
             consumer.context().forget();
+            Commit::Nothing
         } else {
-            consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
-        }
+            Commit::Applied
+        };
         if replacement.recreate_topics {
             let all = self.all_topics();
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -178,7 +178,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 tracing::warn!(%error, group = %self.group, "cannot create the topics again yet");
             }
         }
-        close(consumer).await;
+        close(consumer, commit).await;
         self.subscribe(replacement.rewind)
     }
 
@@ -284,10 +284,23 @@ fn header(message: &BorrowedMessage<'_>, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Drops `consumer` off the runtime's threads: closing it leaves the group and may wait for the
-/// broker. A close that takes too long is left to finish in the background.
-async fn close(consumer: Arc<RecoveringConsumer>) {
-    let closing = tokio::task::spawn_blocking(move || drop(consumer));
+/// What a closing consumer commits first.
+enum Commit {
+    /// The offsets of the messages it applied.
+    Applied,
+    Nothing,
+}
+
+/// Commits (when asked) and drops `consumer` off the runtime's threads: a synchronous commit
+/// and leaving the group both wait for the broker, which may not answer. A close that takes too
+/// long is left to finish in the background.
+async fn close(consumer: Arc<RecoveringConsumer>, commit: Commit) {
+    let closing = tokio::task::spawn_blocking(move || {
+        if let Commit::Applied = commit {
+            consumer.context().commit(consumer.as_ref(), CommitMode::Sync);
+        }
+        drop(consumer)
+    });
     if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
         tracing::warn!("a consumer is still closing");
     }

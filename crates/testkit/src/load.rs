@@ -87,7 +87,8 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     let ticks = |fields: &[String]| -> u64 {
         fields.get(11..13).map_or(0, |t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
     };
-    let own = stat(&pid.to_string()).map_or(0, |s| ticks(&fields(&s)));
+    let pid = pid.to_string();
+    let own = stat(&pid).map_or(0, |s| ticks(&fields(&s)));
     let children: u64 = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
@@ -95,7 +96,7 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
         .filter_map(|name| stat(&name))
         .map(|s| fields(&s))
-        .filter(|f| f.get(1).is_some_and(|ppid| *ppid == pid.to_string()))
+        .filter(|f| f.get(1) == Some(&pid))
         .map(|f| ticks(&f))
         .sum();
     (own + children) as f64 / ticks_per_second

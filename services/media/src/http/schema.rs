@@ -62,12 +62,13 @@ pub fn hashtags() -> Object {
 
 // A form field is text or absent: a multipart body has no `null`.
 
+/// A text form field that must match `pattern`.
+fn form_text(pattern: String, description: &str) -> Object {
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description)).build()
+}
+
 pub fn form_hashtags() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(hashtags_pattern()))
-        .description(Some("`#мебель #шкаф`: up to 30 words of letters, digits and `_` (50 characters each)."))
-        .build()
+    form_text(hashtags_pattern(), "`#мебель #шкаф`: up to 30 words of letters, digits and `_` (50 characters each).")
 }
 
 pub fn form_description() -> Object {
@@ -80,11 +81,7 @@ pub fn form_product_description() -> Object {
 
 /// A price in a form field: tenge with up to two decimals.
 pub fn form_price() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(price_pattern()))
-        .description(Some("Tenge with up to two decimals (`150000`, `1499.90`), at most 100 000 000; empty: none."))
-        .build()
+    form_text(price_pattern(), "Tenge with up to two decimals (`150000`, `1499.90`), at most 100 000 000; empty: none.")
 }
 
 /// A file part.
@@ -111,11 +108,7 @@ pub fn price() -> Object {
 
 /// A flag in a form field.
 pub fn form_flag() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(flag_pattern()))
-        .description(Some("`true`/`1`/`on`/`yes` or `false`/`0`/`off`/`no` (empty: false)."))
-        .build()
+    form_text(flag_pattern(), "`true`/`1`/`on`/`yes` or `false`/`0`/`off`/`no` (empty: false).")
 }
 
 /// This service's document with the limits its settings decide.

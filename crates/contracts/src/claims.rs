@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow))]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The seed calls buyers `client`; both spellings are accepted.
@@ -51,6 +53,28 @@ impl std::fmt::Display for UnknownRole {
 }
 
 impl std::error::Error for UnknownRole {}
+
+/// A role is stored as its text; a text that names no role is an error, never a default.
+#[cfg(feature = "diesel")]
+mod column {
+    use super::Role;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::pg::{Pg, PgValue};
+    use diesel::serialize::{self, Output, ToSql};
+    use diesel::sql_types::Text;
+
+    impl ToSql<Text, Pg> for Role {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+        }
+    }
+
+    impl FromSql<Text, Pg> for Role {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            Ok(std::str::from_utf8(value.as_bytes())?.parse()?)
+        }
+    }
+}
 
 /// Claims of an RS256 access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

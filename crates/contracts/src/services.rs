@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn consumer_groups_are_named_after_the_service() {
-        assert_eq!(MARKETPLACE.consumer_group("directory"), "marketplace.directory");
+        assert_eq!(MARKETPLACE.consumer_group("users"), "marketplace.users");
         assert_eq!(owner_of(topics::MEDIA_VIDEOS).map(|s| s.name), Some("media"));
     }
 }

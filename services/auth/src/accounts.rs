@@ -2,7 +2,8 @@
 //! these; each change and its events commit in one transaction.
 
 use crate::domain::code::{self, Verdict};
-use crate::domain::identity::Identity;
+use crate::domain::identity::{Channel, Identity};
+use crate::domain::status::UserStatus;
 use crate::domain::{password, username};
 use crate::hashing::HashingPool;
 use crate::state::AppState;
@@ -33,15 +34,11 @@ pub struct Session {
     pub user: User,
 }
 
-pub fn role_of(user: &User) -> Role {
-    user.role.parse().unwrap_or(Role::Buyer)
-}
-
 pub fn profile_event(user: &User) -> UserProfile {
     UserProfile {
         user_id: user.id,
         username: user.username.clone(),
-        role: events::Role::from(role_of(user)) as i32,
+        role: events::Role::from(user.role) as i32,
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         avatar_url: user.avatar_url.clone(),
@@ -90,7 +87,7 @@ async fn issue_code(conn: &mut AsyncPgConnection, user_id: i64, identity: &Ident
     .await?;
     let event = VerificationRequested {
         user_id,
-        channel: identity.channel().to_owned(),
+        channel: identity.channel().to_string(),
         destination: identity.as_str().to_owned(),
         code,
         locale: "ru".to_owned(),
@@ -117,7 +114,7 @@ async fn open_session(
 fn session_with(state: &AppState, user: User, refresh_token: String) -> Result<Session, ApiError> {
     let ttl = state.settings.access_ttl_secs;
     let access_token =
-        tokens::access_token(&state.keys, &state.jwt, ttl, user.id, role_of(&user)).map_err(ApiError::internal)?;
+        tokens::access_token(&state.keys, &state.jwt, ttl, user.id, user.role).map_err(ApiError::internal)?;
     Ok(Session { access_token, refresh_token, expires_in: ttl, user })
 }
 
@@ -134,7 +131,7 @@ async fn create_user(
         email: matches!(identity, Identity::Email(_)).then_some(identity.as_str()),
         phone: matches!(identity, Identity::Phone(_)).then_some(identity.as_str()),
         password_hash,
-        role: role.as_str(),
+        role,
     };
     let user = users::insert(conn, new_user).await.map_err(|error| match error {
         InsertError::Taken(field) => {
@@ -199,6 +196,7 @@ pub async fn create_admin(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn login(
     state: &AppState,
     email_or_phone: &str,
@@ -214,6 +212,9 @@ pub async fn login(
 
     let mut conn = state.db.get().await?;
     let user = users::find_by_identity(&mut conn, &identity).await?;
+    if let Some(user) = &user {
+        tracing::Span::current().record("user_id", user.id);
+    }
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     // Before any failure is counted: a sign-in refused for load says nothing about the password.
     let valid = state.passwords.verify(password.to_owned(), stored).await?;
@@ -234,11 +235,11 @@ pub async fn login(
 
 /// Banned users may not sign in; suspended ones not until their suspension ends.
 fn ensure_may_sign_in(user: &User) -> Result<(), ApiError> {
-    match user.status.as_str() {
-        "banned" => {
+    match user.status {
+        UserStatus::Banned => {
             Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "account_banned", "this account is banned"))
         }
-        "suspended" if user.suspended_until.is_none_or(|until| until > Utc::now()) => {
+        UserStatus::Suspended if user.suspended_until.is_none_or(|until| until > Utc::now()) => {
             Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "account_suspended", "this account is suspended")
                 .with_details(json!({ "until": user.suspended_until })))
         }
@@ -246,12 +247,20 @@ fn ensure_may_sign_in(user: &User) -> Result<(), ApiError> {
     }
 }
 
-/// Checks a code sent over `channel` ("sms" or "email") and marks the identity verified.
-pub async fn verify(state: &AppState, channel: &str, email_or_phone: &str, code_input: &str) -> Result<(), ApiError> {
+/// Checks a code sent over `channel` and marks the identity verified.
+pub async fn verify(
+    state: &AppState,
+    channel: Channel,
+    email_or_phone: &str,
+    code_input: &str,
+) -> Result<(), ApiError> {
     let identity =
         Identity::parse(email_or_phone).map_err(|r| ApiError::validation([("email_or_phone", r.to_owned())]))?;
     if identity.channel() != channel {
-        let expected = if channel == "sms" { "a phone number" } else { "an e-mail address" };
+        let expected = match channel {
+            Channel::Sms => "a phone number",
+            Channel::Email => "an e-mail address",
+        };
         return Err(ApiError::validation([("email_or_phone", format!("must be {expected}"))]));
     }
     if code_input.len() != 6 || !code_input.chars().all(|c| c.is_ascii_digit()) {
@@ -276,7 +285,7 @@ pub async fn verify(state: &AppState, channel: &str, email_or_phone: &str, code_
                 Verdict::Accepted => {
                     codes::consume(conn, stored.id).await?;
                     users::mark_verified(conn, stored.user_id, channel).await?;
-                    let event = UserVerified { user_id: stored.user_id, channel: channel.to_owned() };
+                    let event = UserVerified { user_id: stored.user_id, channel: channel.to_string() };
                     outbox::publish(conn, event).await?;
                 }
                 Verdict::Wrong { .. } => codes::record_attempt(conn, stored.id).await?,
@@ -373,6 +382,7 @@ async fn current_successor(
 }
 
 /// Revokes the refresh token and denies the access token's `jti` until it expires.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub async fn logout(state: &AppState, user: &platform::AuthUser, refresh_token: Option<&str>) -> Result<(), ApiError> {
     if let Some(token) = refresh_token {
         let mut conn = state.db.get().await?;

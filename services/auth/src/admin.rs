@@ -2,7 +2,7 @@
 //! published, in the same transaction as the change; a ban, a suspension or a role change also
 //! ends the user's access tokens at once, everywhere.
 
-use crate::accounts::role_of;
+use crate::domain::status::UserStatus;
 use crate::profiles;
 use crate::state::AppState;
 use crate::store::admin::{self, AuditEntry};
@@ -15,6 +15,7 @@ use platform::outbox;
 use platform::{ApiError, AuthUser};
 use serde_json::json;
 
+#[derive(Debug)]
 pub enum Action {
     Ban { reason: Option<String> },
     Unban,
@@ -58,6 +59,7 @@ fn snapshot(user: &User) -> serde_json::Value {
     json!({ "status": user.status, "role": user.role, "suspended_until": user.suspended_until })
 }
 
+#[tracing::instrument(skip(state, actor), fields(actor_id = actor.id))]
 pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action) -> Result<User, ApiError> {
     actor.require_role(&[Role::Admin])?;
     if actor.id == target {
@@ -78,18 +80,19 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
             let reason = action.reason().map(str::to_owned);
             let (after, payload): (User, Payload) = match &action {
                 Action::Ban { .. } => {
-                    let after = admin::set_status(conn, target, "banned", None, reason.as_deref()).await?;
+                    let after = admin::set_status(conn, target, UserStatus::Banned, None, reason.as_deref()).await?;
                     admin::revoke_all_refresh_tokens(conn, target).await?;
                     let event =
                         UserBanned { user_id: target, actor_id: actor.id, reason: reason.clone().unwrap_or_default() };
                     (after, event.into())
                 }
                 Action::Unban => {
-                    let after = admin::set_status(conn, target, "active", None, None).await?;
+                    let after = admin::set_status(conn, target, UserStatus::Active, None, None).await?;
                     (after, UserUnbanned { user_id: target, actor_id: actor.id }.into())
                 }
                 Action::Suspend { until, .. } => {
-                    let after = admin::set_status(conn, target, "suspended", Some(*until), reason.as_deref()).await?;
+                    let after =
+                        admin::set_status(conn, target, UserStatus::Suspended, Some(*until), reason.as_deref()).await?;
                     admin::revoke_all_refresh_tokens(conn, target).await?;
                     let event = UserSuspended {
                         user_id: target,
@@ -100,10 +103,10 @@ pub async fn act(state: &AppState, actor: &AuthUser, target: i64, action: Action
                     (after, event.into())
                 }
                 Action::ChangeRole { role } => {
-                    let after = admin::set_role(conn, target, role.as_str()).await?;
+                    let after = admin::set_role(conn, target, *role).await?;
                     let event = UserRoleChanged {
                         user_id: target,
-                        old_role: events::Role::from(role_of(&before)) as i32,
+                        old_role: events::Role::from(before.role) as i32,
                         new_role: events::Role::from(*role) as i32,
                         actor_id: actor.id,
                     };

@@ -1,7 +1,7 @@
 //! Public profiles (cached in Redis for 10 minutes, dropped from the cache on every change),
 //! profile edits and avatars.
 
-use crate::accounts::{profile_event, role_of};
+use crate::accounts::profile_event;
 use crate::state::AppState;
 use crate::store::profiles::{self, ProfileChanges};
 use crate::store::users::{self, User};
@@ -56,7 +56,7 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<PublicProfile, Ap
         other => other.into(),
     })?;
     let (followers_count, following_count) = profiles::follow_counts(conn, id).await?;
-    let role = role_of(&user);
+    let role = user.role;
     Ok(PublicProfile {
         master: (role == Role::Master).then_some(MasterStats {
             experience_years: user.experience_years,
@@ -85,6 +85,7 @@ pub async fn public_profile(state: &AppState, id: i64) -> Result<PublicProfile, 
 }
 
 /// Applies `changes` and publishes `user.updated` in the same transaction.
+#[tracing::instrument(skip(state, changes))]
 pub async fn update(state: &AppState, id: i64, changes: ProfileChanges) -> Result<User, ApiError> {
     let mut conn = state.db.get().await?;
     let user = conn
@@ -109,6 +110,7 @@ pub fn image_extension(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Stores an avatar image and points the profile at it.
+#[tracing::instrument(skip(state, image), fields(bytes = image.len()))]
 pub async fn set_avatar(state: &AppState, id: i64, image: bytes::Bytes) -> Result<String, ApiError> {
     let extension = image_extension(&image).ok_or_else(|| {
         ApiError::new(

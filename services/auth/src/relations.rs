@@ -24,6 +24,7 @@ fn not_yourself(caller: i64, other: i64, what: &str) -> Result<(), ApiError> {
     }
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn follow(state: &AppState, follower: i64, followee: i64) -> Result<(), ApiError> {
     not_yourself(follower, followee, "follow")?;
     let mut conn = state.db.get().await?;
@@ -52,6 +53,7 @@ async fn end_follow(conn: &mut AsyncPgConnection, follower: i64, followee: i64) 
     Ok(())
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn unfollow(state: &AppState, follower: i64, followee: i64) -> Result<(), ApiError> {
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| Ok(end_follow(conn, follower, followee).await?)).await?;
@@ -60,6 +62,7 @@ pub async fn unfollow(state: &AppState, follower: i64, followee: i64) -> Result<
 }
 
 /// Blocking also ends follows in both directions.
+#[tracing::instrument(skip(state))]
 pub async fn block(state: &AppState, blocker: i64, blocked: i64) -> Result<(), ApiError> {
     not_yourself(blocker, blocked, "block")?;
     let mut conn = state.db.get().await?;
@@ -78,6 +81,7 @@ pub async fn block(state: &AppState, blocker: i64, blocked: i64) -> Result<(), A
     Ok(())
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn unblock(state: &AppState, blocker: i64, blocked: i64) -> Result<(), ApiError> {
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {

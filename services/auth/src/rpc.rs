@@ -1,6 +1,6 @@
 //! Internal lookups over NATS request/reply for the other services (`contracts::rpc`).
 
-use crate::accounts::role_of;
+use crate::domain::status::UserStatus;
 use crate::state::AppState;
 use crate::store::{relations, users};
 use bytes::Bytes;
@@ -14,8 +14,8 @@ const MAX_BATCH: usize = 100;
 
 fn public(user: users::User) -> PublicUser {
     PublicUser {
-        role: role_of(&user),
-        banned: user.status == "banned",
+        role: user.role,
+        banned: user.status == UserStatus::Banned,
         id: user.id,
         username: user.username,
         first_name: user.first_name,

@@ -21,7 +21,7 @@ pub async fn expire_due(db: &PgPool) -> anyhow::Result<usize> {
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 let expired = requests::expire_due(conn, Utc::now(), BATCH).await?;
                 for request in &expired {
-                    let event = RequestExpired { request_id: request.id, buyer_id: request.buyer_id };
+                    let event = RequestExpired { request_id: request.id.get(), buyer_id: request.buyer_id };
                     outbox::publish(conn, event).await?;
                 }
                 Ok(expired.len())

@@ -2,20 +2,26 @@
 //! the ledger's `source` is unique) and from admins; leaderboards are Redis sorted sets kept
 //! from the ledger and rebuildable from it.
 
-use crate::domain::gamification::{self as rules, PERIODS, POINTS_COUNTER, Period, Reward};
+use crate::domain::gamification::{self as rules, LevelInfo, PERIODS, POINTS_COUNTER, Period, Reward};
+use crate::domain::order::OrderStatus;
+use crate::error::MarketplaceError;
+use crate::state::AppState;
+use crate::store::gamification::Achievement;
 use crate::store::{gamification as ledger, users};
 use chrono::Utc;
-use contracts::Envelope;
 use contracts::events::envelope::Payload;
 use contracts::events::{AchievementUnlocked, PointsAwarded};
+use contracts::{Envelope, Role};
 use deadpool_redis::redis::{self, AsyncCommands};
 use diesel::QueryResult;
-use diesel_async::AsyncPgConnection;
-use platform::ApiError;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::consumer::EventHandler;
 use platform::db::PgPool;
+use platform::error::FieldProblems;
 use platform::outbox;
+use platform::pagination::PageRequest;
 use platform::redis::RedisPool;
+use platform::{ApiError, AuthUser};
 use std::sync::Arc;
 
 /// The consumer's name; its group is `marketplace.gamification`.
@@ -51,7 +57,7 @@ pub fn award_for(event: &Envelope) -> Option<Award> {
         Payload::RequestCreated(e) => {
             Some(Award::of(e.buyer_id, Reward::RequestCreated, format!("request:{}", e.request_id)))
         }
-        Payload::OrderStatusChanged(e) if e.new_status == "completed" => {
+        Payload::OrderStatusChanged(e) if e.new_status == OrderStatus::Completed.as_str() => {
             Some(Award::of(e.master_id, Reward::OrderCompleted, format!("order:{}", e.order_id)))
         }
         Payload::ReviewCreated(e) if e.rating == 5 => {
@@ -105,6 +111,90 @@ pub async fn apply(
     Ok(true)
 }
 
+/// A user's points and level.
+pub async fn level_of(state: &AppState, user_id: i64) -> Result<LevelInfo, ApiError> {
+    let mut conn = state.db.get().await?;
+    Ok(rules::level_info(ledger::points_of(&mut conn, user_id).await?))
+}
+
+/// A user's achievements, each with its counter's value (progress towards its threshold).
+pub async fn achievements_of(state: &AppState, user_id: i64) -> Result<Vec<(Achievement, i64)>, ApiError> {
+    let mut conn = state.db.get().await?;
+    let achievements = ledger::achievements_of(&mut conn, user_id).await?;
+    let counters: std::collections::HashMap<String, i64> =
+        ledger::counters_of(&mut conn, user_id).await?.into_iter().collect();
+    let points = ledger::points_of(&mut conn, user_id).await?;
+    Ok(achievements
+        .into_iter()
+        .map(|achievement| {
+            let progress = if achievement.counter == POINTS_COUNTER {
+                points
+            } else {
+                counters.get(&achievement.counter).copied().unwrap_or_default()
+            };
+            (achievement, progress)
+        })
+        .collect())
+}
+
+/// One page of a leaderboard, and the region's code. A region (code or name) the reference
+/// data does not know ranks nobody.
+pub async fn standings(
+    state: &AppState,
+    period: Period,
+    region: Option<&str>,
+    role: Option<Role>,
+    page: &PageRequest,
+) -> Result<(Option<String>, Vec<Standing>), ApiError> {
+    let region = match region.map(|name| state.reference.region_code(name)) {
+        Some(Ok(code)) => Some(code),
+        Some(Err(_)) => return Ok((None, Vec::new())),
+        None => None,
+    };
+    let items = state.leaderboards.standings(period, region.as_deref(), role, page.limit, page.offset()).await?;
+    Ok((region, items))
+}
+
+/// An admin awards (or takes back) points, recorded in the ledger like every other award;
+/// the user's level after it.
+#[tracing::instrument(skip(state, admin, reason), fields(admin_id = admin.id))]
+pub async fn award_by_admin(
+    state: &AppState,
+    admin: &AuthUser,
+    user_id: i64,
+    points: i32,
+    reason: &str,
+) -> Result<LevelInfo, ApiError> {
+    admin.require_role(&[Role::Admin])?;
+    let mut checks = FieldProblems::new();
+    let points = checks.check("points", rules::award_points(points));
+    let reason = checks.check("reason", rules::award_reason(reason));
+    let (Some(points), Some(reason)) = (points, reason) else { return Err(checks.into_error()) };
+    let award = Award {
+        user_id,
+        points,
+        reason: format!("admin: {reason}"),
+        counter: None,
+        source: format!("admin:{}:{}", admin.id, uuid::Uuid::now_v7()),
+    };
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async |conn| Ok(apply(conn, &award, &state.achievements).await?)).await?;
+    if let Err(error) = state.leaderboards.refresh(user_id).await {
+        tracing::warn!(error = %format!("{error:#}"), "leaderboard not refreshed");
+    }
+    Ok(rules::level_info(ledger::points_of(&mut conn, user_id).await?))
+}
+
+/// Rebuilds every current leaderboard from the ledger (admins); how many boards.
+#[tracing::instrument(skip_all, fields(admin_id = admin.id))]
+pub async fn rebuild(state: &AppState, admin: &AuthUser) -> Result<usize, ApiError> {
+    admin.require_role(&[Role::Admin])?;
+    state.leaderboards.rebuild().await.map_err(|error| {
+        tracing::warn!(error = %format!("{error:#}"), "leaderboard rebuild failed");
+        MarketplaceError::LeaderboardsUnavailable.into()
+    })
+}
+
 /// The leaderboards in Redis.
 #[derive(Clone)]
 pub struct Leaderboards {
@@ -135,7 +225,7 @@ impl Leaderboards {
         let mut pipe = redis::pipe();
         for period in PERIODS {
             let points = ledger::points_since(&mut conn, user_id, period.start(now)).await?;
-            for scope in rules::scopes(region, &user.role) {
+            for scope in rules::scopes(region, user.role) {
                 let key = self.key(&period.key(now), &scope);
                 pipe.zadd(&key, user_id, points).ignore();
                 if let Some(retention) = period.retention() {
@@ -158,7 +248,7 @@ impl Leaderboards {
             let totals = ledger::totals_since(&mut conn, period.start(now)).await?;
             let mut entries: std::collections::HashMap<String, Vec<(i64, i64)>> = Default::default();
             for total in totals {
-                for scope in rules::scopes(total.region.as_deref(), &total.role) {
+                for scope in rules::scopes(total.region.as_deref(), total.role) {
                     entries.entry(self.key(&period.key(now), &scope)).or_default().push((total.points, total.user_id));
                 }
             }
@@ -197,7 +287,7 @@ impl Leaderboards {
         &self,
         period: Period,
         region: Option<&str>,
-        role: Option<&str>,
+        role: Option<Role>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Standing>, ApiError> {

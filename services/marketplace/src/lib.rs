@@ -1,17 +1,19 @@
-//! The marketplace service: requests, proposals, orders, reviews, the master directory and
+//! The marketplace service: requests, proposals, orders, reviews, the masters' directory and
 //! gamification. `build` wires it from its configuration, for `main` and for tests alike.
 
 pub mod config;
-pub mod deals;
-pub mod directory;
 pub mod domain;
+pub mod error;
 pub mod expiry;
 pub mod gamification;
 pub mod http;
 pub mod masters;
 pub mod orders;
+pub mod proposals;
+pub mod requests;
 pub mod state;
 pub mod store;
+pub mod users;
 
 use crate::config::Config;
 use crate::gamification::{GamificationHandler, Leaderboards};
@@ -59,25 +61,21 @@ pub async fn build(config: Config) -> anyhow::Result<platform::Application> {
     )?;
     let interval = Duration::from_secs(config.marketplace.expiry_interval_secs.max(1));
     let rebuild = leaderboards.clone();
-    kit.consume(
-        directory::CONSUMER,
-        &[topics::AUTH_USERS],
-        directory::DirectoryHandler { reference: reference.clone() },
-    )
-    .consume(
-        gamification::CONSUMER,
-        REWARDED,
-        GamificationHandler { boards: leaderboards.clone(), achievements: achievements.clone() },
-    )
-    .job("request-expiry", {
-        let db = db.clone();
-        move |stop| expiry::run(db, interval, stop)
-    })
-    .job("leaderboard-rebuild", move |_| async move {
-        if let Err(error) = rebuild.rebuild_if_missing().await {
-            tracing::warn!(error = %format!("{error:#}"), "leaderboards not rebuilt at start");
-        }
-    });
+    kit.consume(users::CONSUMER, &[topics::AUTH_USERS], users::UsersHandler { reference: reference.clone() })
+        .consume(
+            gamification::CONSUMER,
+            REWARDED,
+            GamificationHandler { boards: leaderboards.clone(), achievements: achievements.clone() },
+        )
+        .job("request-expiry", {
+            let db = db.clone();
+            move |stop| expiry::run(db, interval, stop)
+        })
+        .job("leaderboard-rebuild", move |_| async move {
+            if let Err(error) = rebuild.rebuild_if_missing().await {
+                tracing::warn!(error = %format!("{error:#}"), "leaderboards not rebuilt at start");
+            }
+        });
     let state = web::Data::new(AppState {
         db,
         redis,

@@ -1,7 +1,8 @@
-//! The master directory: search, entries, and what masters say they serve.
+//! The masters' directory: search, entries, and what masters say they serve.
 
+use crate::error::MarketplaceError;
 use crate::state::AppState;
-use crate::store::users::{self, DirectoryUser, MasterFilter, MasterHit, MasterOrder};
+use crate::store::users::{self, MasterFilter, MasterHit, MasterOrder, User};
 use contracts::Role;
 use contracts::events::MasterServicesChanged;
 use diesel_async::AsyncConnection;
@@ -22,20 +23,21 @@ pub async fn search(
     Ok(users::search_masters(&mut conn, filter, order, page.fetch(), page.offset()).await?)
 }
 
-pub async fn find(state: &AppState, id: i64) -> Result<DirectoryUser, ApiError> {
+pub async fn find(state: &AppState, id: i64) -> Result<User, ApiError> {
     let mut conn = state.db.get().await?;
     users::find(&mut conn, id)
         .await?
-        .filter(|user| user.role == "master" && user.active && user.username.is_some())
-        .ok_or_else(|| ApiError::not_found("no such master"))
+        .filter(|user| user.role == Role::Master && user.active && user.username.is_some())
+        .ok_or_else(|| MarketplaceError::NoSuchMaster.into())
 }
 
+#[tracing::instrument(skip_all, fields(master_id = user.id))]
 pub async fn set_services(
     state: &AppState,
     user: &AuthUser,
     regions: &[String],
     categories: &[String],
-) -> Result<DirectoryUser, ApiError> {
+) -> Result<User, ApiError> {
     user.require_role(&[Role::Master])?;
     let mut problems = FieldProblems::new();
     if regions.len() > MAX_SERVED {

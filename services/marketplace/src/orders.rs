@@ -1,8 +1,10 @@
 //! Orders after acceptance: moves through the state machine, reviews and master statistics.
 
-use crate::domain::order::{self, OrderAction, OrderStatus, Party, TransitionError};
+use crate::domain::ids::OrderId;
+use crate::domain::order::{self, OrderAction, OrderStatus, Party};
 use crate::domain::request::RequestStatus;
 use crate::domain::review;
+use crate::error::MarketplaceError;
 use crate::state::AppState;
 use crate::store::orders::{self, NewStatusChange, Order, StatusChange};
 use crate::store::reviews::{self, NewReview, Review};
@@ -16,10 +18,6 @@ use platform::outbox;
 use platform::pagination::PageRequest;
 use platform::{ApiError, AuthUser};
 
-fn no_such_order() -> ApiError {
-    ApiError::not_found("no such order")
-}
-
 fn party(order: &Order, user: &AuthUser) -> Option<Party> {
     if order.buyer_id == user.id {
         Some(Party::Buyer)
@@ -31,11 +29,11 @@ fn party(order: &Order, user: &AuthUser) -> Option<Party> {
 }
 
 /// An order with its history, for its buyer, its master and admins; 404 for anyone else.
-pub async fn view(state: &AppState, user: &AuthUser, id: i64) -> Result<(Order, Vec<StatusChange>), ApiError> {
+pub async fn view(state: &AppState, user: &AuthUser, id: OrderId) -> Result<(Order, Vec<StatusChange>), ApiError> {
     let mut conn = state.db.get().await?;
-    let order = orders::find(&mut conn, id).await?.ok_or_else(no_such_order)?;
+    let order = orders::find(&mut conn, id).await?.ok_or(MarketplaceError::NoSuchOrder)?;
     if party(&order, user).is_none() && user.role != Role::Admin {
-        return Err(no_such_order());
+        return Err(MarketplaceError::NoSuchOrder.into());
     }
     let history = orders::history(&mut conn, id).await?;
     Ok((order, history))
@@ -48,14 +46,15 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Vec<Order>, ApiError> {
     let mut conn = state.db.get().await?;
-    Ok(orders::of_user(&mut conn, user.id, status.map(OrderStatus::as_str), page).await?)
+    Ok(orders::of_user(&mut conn, user.id, status, page).await?)
 }
 
 /// Applies `action` by `user`; the order row is locked so concurrent moves queue.
+#[tracing::instrument(skip(state, user, note), fields(user_id = user.id, order_id = %id))]
 pub async fn act(
     state: &AppState,
     user: &AuthUser,
-    id: i64,
+    id: OrderId,
     action: OrderAction,
     note: Option<String>,
 ) -> Result<Order, ApiError> {
@@ -70,26 +69,23 @@ pub async fn act(
     }
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let order = orders::lock(conn, id).await?.ok_or_else(no_such_order)?;
-        let party = party(&order, user).ok_or_else(no_such_order)?;
+        let order = orders::lock(conn, id).await?.ok_or(MarketplaceError::NoSuchOrder)?;
+        let party = party(&order, user).ok_or(MarketplaceError::NoSuchOrder)?;
         let from = order.state();
-        let to = order::transition(from, action, party).map_err(|error| match error {
-            TransitionError::WrongParty(..) => ApiError::forbidden(error.to_string()),
-            TransitionError::NotAllowed { .. } => ApiError::conflict("invalid_transition", error.to_string()),
-        })?;
+        let to = order::transition(from, action, party).map_err(MarketplaceError::from)?;
         let revision_notes = (action == OrderAction::RequestRevision).then_some(note.as_deref()).flatten();
         let moved = orders::move_to(conn, &order, to, revision_notes).await?;
         let change = NewStatusChange {
             order_id: id,
-            from_status: Some(from.status.as_str()),
-            to_status: to.status.as_str(),
-            action: action.as_str(),
+            from_status: Some(from.status),
+            to_status: to.status,
+            action,
             actor_id: user.id,
             note: note.as_deref(),
         };
         orders::record_change(conn, &change).await?;
         let event = OrderStatusChanged {
-            order_id: id,
+            order_id: id.get(),
             buyer_id: order.buyer_id,
             master_id: order.master_id,
             old_status: from.status.to_string(),
@@ -115,7 +111,7 @@ pub async fn act(
 async fn close_request(conn: &mut AsyncPgConnection, order: &Order, status: RequestStatus) -> Result<(), ApiError> {
     requests::set_status(conn, order.request_id, status, None).await?;
     let event =
-        RequestClosed { request_id: order.request_id, buyer_id: order.buyer_id, status: status.as_str().into() };
+        RequestClosed { request_id: order.request_id.get(), buyer_id: order.buyer_id, status: status.to_string() };
     outbox::publish(conn, event).await?;
     Ok(())
 }
@@ -132,43 +128,37 @@ async fn publish_stats(conn: &mut AsyncPgConnection, master_id: i64, stats: Stat
 }
 
 /// The buyer of a completed order rates its master, once.
+#[tracing::instrument(skip(state, user, text), fields(user_id = user.id, order_id = %order_id))]
 pub async fn review(
     state: &AppState,
     user: &AuthUser,
-    order_id: i64,
+    order_id: OrderId,
     stars: i32,
     text: &str,
 ) -> Result<Review, ApiError> {
     let mut checks = FieldProblems::new();
     let rating = checks.check("rating", review::rating(stars));
     let text = checks.check("text", review::text(text));
-    checks.finish()?;
-    let (Some(rating), Some(text)) = (rating, text) else {
-        return Err(ApiError::internal("a checked field is missing"));
-    };
+    let (Some(rating), Some(text)) = (rating, text) else { return Err(checks.into_error()) };
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let order = orders::lock(conn, order_id).await?.ok_or_else(no_such_order)?;
+        let order = orders::lock(conn, order_id).await?.ok_or(MarketplaceError::NoSuchOrder)?;
         match party(&order, user) {
-            None => return Err(no_such_order()),
-            Some(Party::Master) => return Err(ApiError::forbidden("only the buyer of the order may review it")),
+            None => return Err(MarketplaceError::NoSuchOrder.into()),
+            Some(Party::Master) => return Err(MarketplaceError::NotOrderBuyer.into()),
             Some(Party::Buyer) => {}
         }
-        if order.state().status != OrderStatus::Completed {
-            return Err(ApiError::conflict("order_not_completed", "only a completed order can be reviewed"));
+        if order.status != OrderStatus::Completed {
+            return Err(MarketplaceError::OrderNotCompleted.into());
         }
         let new = NewReview { order_id, buyer_id: order.buyer_id, master_id: order.master_id, rating, text };
         let review = reviews::insert(conn, &new).await.map_err(|error| {
-            if is_unique_violation(&error) {
-                ApiError::conflict("already_reviewed", "this order has been reviewed already")
-            } else {
-                error.into()
-            }
+            if is_unique_violation(&error) { MarketplaceError::AlreadyReviewed.into() } else { ApiError::from(error) }
         })?;
         let stats = users::add_review(conn, order.master_id, rating).await?;
         let event = ReviewCreated {
             review_id: review.id,
-            order_id,
+            order_id: order_id.get(),
             buyer_id: order.buyer_id,
             master_id: order.master_id,
             rating: rating.into(),

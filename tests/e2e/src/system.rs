@@ -379,6 +379,7 @@ fn common_env(prefix: &str, port: u16, auth_port: Option<u16>) -> Vec<(String, S
         ("PORT", port.to_string()),
         ("KAFKA_BROKERS", testkit::kafka_brokers()),
         ("KAFKA_IDEMPOTENT_PRODUCER", "false".to_owned()),
+        ("KAFKA_BATCH_MESSAGES", "1".to_owned()),
         ("NATS_URL", testkit::nats_url()),
         ("MEBELPLACE__KAFKA__TOPIC_PREFIX", prefix.to_owned()),
         ("MEBELPLACE__KAFKA__PARTITIONS", "1".to_owned()),

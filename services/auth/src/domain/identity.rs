@@ -27,6 +27,14 @@ pub const PHONE_PATTERN: &str = concat!("^ *(?:", phone_pattern!(), ") *$");
 pub const EMAIL_PATTERN: &str = concat!("^ *(?:", email_pattern!(), ") *$");
 pub const EMAIL_OR_PHONE_PATTERN: &str = concat!("^ *(?:", email_pattern!(), "|", phone_pattern!(), ") *$");
 
+platform::text_enum! {
+    /// How verification codes reach a user.
+    pub enum Channel {
+        Email = "email",
+        Sms = "sms",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
     Email(String),
@@ -54,10 +62,10 @@ impl Identity {
     }
 
     /// The delivery channel of verification codes for this identity.
-    pub fn channel(&self) -> &'static str {
+    pub fn channel(&self) -> Channel {
         match self {
-            Identity::Email(_) => "email",
-            Identity::Phone(_) => "sms",
+            Identity::Email(_) => Channel::Email,
+            Identity::Phone(_) => Channel::Sms,
         }
     }
 }
@@ -143,7 +151,7 @@ mod tests {
 
     #[test]
     fn channel_follows_the_identity() {
-        assert_eq!(Identity::parse("a@b.kz").unwrap().channel(), "email");
-        assert_eq!(Identity::parse("87785421871").unwrap().channel(), "sms");
+        assert_eq!(Identity::parse("a@b.kz").unwrap().channel(), Channel::Email);
+        assert_eq!(Identity::parse("87785421871").unwrap().channel(), Channel::Sms);
     }
 }

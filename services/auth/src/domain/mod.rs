@@ -3,4 +3,5 @@
 pub mod code;
 pub mod identity;
 pub mod password;
+pub mod status;
 pub mod username;

@@ -1,12 +1,14 @@
 //! `/api/v2/admin/users/*`: admins list and moderate users. Every route answers 403 to others.
 
 use crate::admin::{self, Action};
+use crate::domain::status::UserStatus;
 use crate::http::users::OwnProfile;
 use crate::state::AppState;
 use crate::store::admin::{self as store, AuditRecord, UserFilter};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use contracts::Role;
+use platform::error::FieldProblems;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,7 @@ pub struct UserListQuery {
 pub struct AdminUser {
     #[serde(flatten)]
     pub profile: OwnProfile,
-    pub status: String,
+    pub status: UserStatus,
     pub suspended_until: Option<DateTime<Utc>>,
     pub status_reason: Option<String>,
 }
@@ -35,7 +37,7 @@ pub struct AdminUser {
 impl From<crate::store::users::User> for AdminUser {
     fn from(user: crate::store::users::User) -> Self {
         Self {
-            status: user.status.clone(),
+            status: user.status,
             suspended_until: user.suspended_until,
             status_reason: user.status_reason.clone(),
             profile: OwnProfile::from(user),
@@ -60,22 +62,15 @@ pub struct RoleRequest {
 }
 
 fn validate_filter(query: UserListQuery) -> Result<UserFilter, ApiError> {
-    let mut problems = Vec::new();
-    if let Some(role) = &query.role
-        && role.parse::<Role>().is_err()
-    {
-        problems.push(("role", "must be buyer, master or admin".to_owned()));
-    }
-    if let Some(status) = &query.status
-        && !["active", "banned", "suspended"].contains(&status.as_str())
-    {
-        problems.push(("status", "must be active, banned or suspended".to_owned()));
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    let role = query.role.map(|r| r.parse::<Role>().map(|r| r.as_str().to_owned()).unwrap_or(r));
-    Ok(UserFilter { role, status: query.status, text: query.q.filter(|q| !q.trim().is_empty()) })
+    let mut checks = FieldProblems::new();
+    let role = query
+        .role
+        .map(|r| checks.check("role", r.parse::<Role>().map_err(|_| "must be buyer, master or admin".to_owned())));
+    let status = query.status.map(|s| {
+        checks.check("status", s.parse::<UserStatus>().map_err(|_| "must be active, banned or suspended".to_owned()))
+    });
+    checks.finish()?;
+    Ok(UserFilter { role: role.flatten(), status: status.flatten(), text: query.q.filter(|q| !q.trim().is_empty()) })
 }
 
 /// Users, newest first, filtered by role, status and text.

@@ -1,6 +1,7 @@
 //! `/api/v2/auth/*`: register, sign in, verify, send a code, refresh, sign out.
 
 use crate::accounts::{self, Registration, Session};
+use crate::domain::identity::Channel;
 use crate::domain::{identity, password, username};
 use crate::http::users::OwnProfile;
 use crate::state::AppState;
@@ -209,7 +210,7 @@ pub async fn verify_sms(
     state: web::Data<AppState>,
     body: platform::Json<VerifySmsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::verify(&state, "sms", &body.email_or_phone, &body.code).await?;
+    accounts::verify(&state, Channel::Sms, &body.email_or_phone, &body.code).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -221,7 +222,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     body: platform::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::verify(&state, "email", &body.email_or_phone, &body.code).await?;
+    accounts::verify(&state, Channel::Email, &body.email_or_phone, &body.code).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

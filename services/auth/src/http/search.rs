@@ -53,7 +53,7 @@ pub async fn users(
         profiles::search(&mut conn, text, page.fetch(), page.offset()).await?
     };
     let page = Page::ranked(hits, &page).map(|hit| UserHit {
-        role: hit.role.parse().unwrap_or(Role::Buyer),
+        role: hit.role,
         id: hit.id,
         username: hit.username,
         first_name: hit.first_name,

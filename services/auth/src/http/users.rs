@@ -1,6 +1,5 @@
 //! `/api/v2/users/*`: own profile, public profiles, avatar, blocks.
 
-use crate::accounts::role_of;
 use crate::profiles::{self, MAX_AVATAR_BYTES, PublicProfile};
 use crate::relations as relation_rules;
 use crate::state::AppState;
@@ -41,7 +40,7 @@ pub struct OwnProfile {
 impl From<User> for OwnProfile {
     fn from(user: User) -> Self {
         Self {
-            role: role_of(&user),
+            role: user.role,
             id: user.id,
             username: user.username,
             email: user.email,

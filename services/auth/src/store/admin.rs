@@ -2,15 +2,17 @@
 
 use super::schema::{admin_audit, refresh_tokens, users};
 use super::users::User;
+use crate::domain::status::UserStatus;
 use chrono::{DateTime, Utc};
+use contracts::Role;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::pagination::{PageRequest, Start};
 
 #[derive(Debug, Default)]
 pub struct UserFilter {
-    pub role: Option<String>,
-    pub status: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
     /// Part of the username, e-mail or phone.
     pub text: Option<String>,
 }
@@ -21,11 +23,11 @@ pub async fn list(conn: &mut AsyncPgConnection, filter: &UserFilter, page: &Page
         .order((users::created_at.desc(), users::id.desc()))
         .limit(page.fetch())
         .into_boxed();
-    if let Some(role) = &filter.role {
-        query = query.filter(users::role.eq(role.clone()));
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(users::status.eq(status.clone()));
+    if let Some(status) = filter.status {
+        query = query.filter(users::status.eq(status));
     }
     if let Some(text) = &filter.text {
         let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
@@ -50,7 +52,7 @@ pub async fn list(conn: &mut AsyncPgConnection, filter: &UserFilter, page: &Page
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
     id: i64,
-    status: &str,
+    status: UserStatus,
     until: Option<DateTime<Utc>>,
     reason: Option<&str>,
 ) -> QueryResult<User> {
@@ -66,7 +68,7 @@ pub async fn set_status(
         .await
 }
 
-pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: &str) -> QueryResult<User> {
+pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: Role) -> QueryResult<User> {
     diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(diesel::dsl::now)))
         .returning(User::as_returning())

@@ -1,4 +1,5 @@
 use super::schema::verification_codes as codes;
+use crate::domain::identity::Channel;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -18,7 +19,7 @@ pub struct StoredCode {
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    channel: &str,
+    channel: Channel,
     destination: &str,
     code_hash: &str,
     expires_at: DateTime<Utc>,
@@ -40,7 +41,7 @@ pub async fn insert(
 pub async fn latest_for_update(
     conn: &mut AsyncPgConnection,
     destination: &str,
-    channel: &str,
+    channel: Channel,
 ) -> QueryResult<Option<StoredCode>> {
     codes::table
         .filter(codes::destination.eq(destination))

@@ -62,7 +62,7 @@ pub struct SearchHit {
     #[diesel(sql_type = Text)]
     pub username: String,
     #[diesel(sql_type = Text)]
-    pub role: String,
+    pub role: contracts::Role,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub first_name: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
@@ -83,7 +83,7 @@ pub async fn search(conn: &mut AsyncPgConnection, text: &str, limit: i64, offset
                              similarity(coalesce(first_name, '') || ' ' || coalesce(last_name, ''), $1),
                              CASE WHEN lower(username) LIKE lower($2) || '%' THEN 1.0 ELSE 0 END)::float8 AS score
              FROM users
-             WHERE status <> 'banned'
+             WHERE status <> $5
                AND (username % $1
                     OR (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) % $1
                     OR lower(username) LIKE lower($2) || '%'))
@@ -93,6 +93,7 @@ pub async fn search(conn: &mut AsyncPgConnection, text: &str, limit: i64, offset
     .bind::<Text, _>(text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
+    .bind::<Text, _>(crate::domain::status::UserStatus::Banned)
     .load(conn)
     .await
 }

@@ -1,6 +1,8 @@
 use super::schema::users;
-use crate::domain::identity::Identity;
+use crate::domain::identity::{Channel, Identity};
+use crate::domain::status::UserStatus;
 use chrono::{DateTime, Utc};
+use contracts::Role;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -18,7 +20,7 @@ pub struct User {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub nickname: Option<String>,
@@ -32,7 +34,7 @@ pub struct User {
     pub completed_orders: i32,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub phone_verified_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: UserStatus,
     pub suspended_until: Option<DateTime<Utc>>,
     pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -45,7 +47,7 @@ pub struct NewUser<'a> {
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
 }
 
 /// Which unique field a registration collided on.
@@ -96,17 +98,17 @@ pub async fn record_login(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
     diesel::update(users::table.find(id)).set(users::last_login_at.eq(diesel::dsl::now)).execute(conn).await.map(drop)
 }
 
-pub async fn mark_verified(conn: &mut AsyncPgConnection, id: i64, channel: &str) -> QueryResult<()> {
+pub async fn mark_verified(conn: &mut AsyncPgConnection, id: i64, channel: Channel) -> QueryResult<()> {
     let target = users::table.find(id);
     let now = diesel::dsl::now;
     match channel {
-        "email" => {
+        Channel::Email => {
             diesel::update(target)
                 .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
                 .execute(conn)
                 .await?
         }
-        _ => {
+        Channel::Sms => {
             diesel::update(target)
                 .set((users::phone_verified_at.eq(now), users::updated_at.eq(now)))
                 .execute(conn)

@@ -1,6 +1,7 @@
 //! Points, levels, achievements and leaderboard periods.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
+use contracts::Role;
 use serde::Serialize;
 
 /// What earns points; each happens once per `source` (see `store::gamification`).
@@ -72,6 +73,24 @@ pub struct LevelInfo {
     pub points_to_next_level: i64,
 }
 
+/// The most points an admin gives (or takes back) at once.
+pub const MAX_AWARD: i32 = 10_000;
+pub const MAX_AWARD_REASON_CHARS: usize = 200;
+
+/// An admin's award: non-zero, at most [`MAX_AWARD`] either way.
+pub fn award_points(points: i32) -> Result<i32, String> {
+    if points != 0 && points.abs() <= MAX_AWARD {
+        Ok(points)
+    } else {
+        Err(format!("must be non-zero and at most {MAX_AWARD} either way"))
+    }
+}
+
+/// Why an admin awards points: not blank, at most 200 characters.
+pub fn award_reason(raw: &str) -> Result<String, String> {
+    super::text(raw, 1, MAX_AWARD_REASON_CHARS)
+}
+
 pub fn level_info(points: i64) -> LevelInfo {
     let level = level(points);
     let next_level_points = level_threshold(level + 1);
@@ -141,7 +160,7 @@ impl Period {
 pub const PERIODS: [Period; 3] = [Period::All, Period::Month, Period::Week];
 
 /// The boards one user's points count on: everyone, their region, their role, both.
-pub fn scopes(region: Option<&str>, role: &str) -> Vec<String> {
+pub fn scopes(region: Option<&str>, role: Role) -> Vec<String> {
     let mut scopes = vec!["all".to_owned(), format!("role:{role}")];
     if let Some(region) = region {
         scopes.push(format!("region:{region}"));
@@ -151,7 +170,7 @@ pub fn scopes(region: Option<&str>, role: &str) -> Vec<String> {
 }
 
 /// The board a query asks for.
-pub fn scope(region: Option<&str>, role: Option<&str>) -> String {
+pub fn scope(region: Option<&str>, role: Option<Role>) -> String {
     match (region, role) {
         (None, None) => "all".into(),
         (None, Some(role)) => format!("role:{role}"),
@@ -199,9 +218,19 @@ mod tests {
     }
 
     #[test]
+    fn admin_awards_are_bounded_and_explained() {
+        assert_eq!(award_points(-MAX_AWARD), Ok(-MAX_AWARD));
+        assert!(award_points(0).is_err());
+        assert!(award_points(MAX_AWARD + 1).is_err());
+        assert_eq!(award_reason("  за помощь ").unwrap(), "за помощь");
+        assert!(award_reason("  ").is_err());
+        assert!(award_reason(&"я".repeat(201)).is_err());
+    }
+
+    #[test]
     fn a_user_counts_on_four_boards_when_the_region_is_known() {
-        assert_eq!(scopes(Some("almaty"), "master").len(), 4);
-        assert_eq!(scopes(None, "buyer"), ["all", "role:buyer"]);
-        assert_eq!(scope(Some("almaty"), Some("master")), "region:almaty:role:master");
+        assert_eq!(scopes(Some("almaty"), Role::Master).len(), 4);
+        assert_eq!(scopes(None, Role::Buyer), ["all", "role:buyer"]);
+        assert_eq!(scope(Some("almaty"), Some(Role::Master)), "region:almaty:role:master");
     }
 }

@@ -1,6 +1,7 @@
 //! Pure rules of the marketplace, without I/O.
 
 pub mod gamification;
+pub mod ids;
 pub mod order;
 pub mod proposal;
 pub mod reference;

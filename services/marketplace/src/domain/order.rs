@@ -4,84 +4,47 @@
 //! The master accepts, starts and marks the work finished; the buyer then confirms completion or
 //! asks for a revision, and may cancel before work starts.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Pending,
-    Accepted,
-    InProgress,
-    Completed,
-    Cancelled,
-    Revision,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::InProgress => "in_progress",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-            Self::Revision => "revision",
-        }
+platform::text_enum! {
+    /// Where an order stands.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum OrderStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        InProgress = "in_progress",
+        Completed = "completed",
+        Cancelled = "cancelled",
+        Revision = "revision",
     }
 }
 
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+platform::text_enum! {
+    /// What moved an order, as its history records it.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum OrderAction {
+        /// Buyer: accepting a proposal created the order (its first history entry; not a move).
+        Create = "create",
+        /// Master: takes the order on.
+        Accept = "accept",
+        /// Master: starts (or resumes after a revision) the work.
+        Start = "start",
+        /// Master: the work is done and waits for the buyer's confirmation.
+        Finish = "finish",
+        /// Buyer: the work is accepted; the order is completed.
+        Confirm = "confirm",
+        /// Buyer: the finished work needs changes (notes required).
+        RequestRevision = "request_revision",
+        /// Buyer: calls the order off before the work starts.
+        Cancel = "cancel",
     }
-}
-
-impl FromStr for OrderStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Self::Pending, Self::Accepted, Self::InProgress, Self::Completed, Self::Cancelled, Self::Revision]
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown order status {s:?}"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderAction {
-    /// Master: takes the order on.
-    Accept,
-    /// Master: starts (or resumes after a revision) the work.
-    Start,
-    /// Master: the work is done and waits for the buyer's confirmation.
-    Finish,
-    /// Buyer: the work is accepted; the order is completed.
-    Confirm,
-    /// Buyer: the finished work needs changes (notes required).
-    RequestRevision,
-    /// Buyer: calls the order off before the work starts.
-    Cancel,
 }
 
 impl OrderAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accept => "accept",
-            Self::Start => "start",
-            Self::Finish => "finish",
-            Self::Confirm => "confirm",
-            Self::RequestRevision => "request_revision",
-            Self::Cancel => "cancel",
-        }
-    }
-
     fn party(self) -> Party {
         match self {
             Self::Accept | Self::Start | Self::Finish => Party::Master,
-            Self::Confirm | Self::RequestRevision | Self::Cancel => Party::Buyer,
+            Self::Create | Self::Confirm | Self::RequestRevision | Self::Cancel => Party::Buyer,
         }
     }
 }
@@ -199,6 +162,13 @@ mod tests {
             for (action, party) in [(Accept, Party::Master), (Start, Party::Master), (Finish, Party::Master)] {
                 assert!(transition(state(status, true), action, party).is_err());
             }
+        }
+    }
+
+    #[test]
+    fn creation_is_no_move() {
+        for status in OrderStatus::ALL {
+            assert!(transition(state(*status, false), Create, Party::Buyer).is_err(), "{status}");
         }
     }
 

@@ -3,6 +3,17 @@
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 pub const MAX_DEADLINE_DAYS: i32 = 365;
 
+platform::text_enum! {
+    /// Where a proposal stands: waiting, or the one the buyer accepted, or one of the others.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum ProposalStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+    }
+}
+
 pub fn price(value: i64) -> Result<i64, String> {
     if (1..=super::request::MAX_BUDGET).contains(&value) {
         Ok(value)

@@ -1,8 +1,5 @@
 //! Requests: what a buyer may post and how a request's status may change.
 
-use serde::{Deserialize, Serialize};
-use std::str::FromStr;
-
 pub const MIN_TITLE_CHARS: usize = 3;
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
@@ -12,27 +9,20 @@ pub const MAX_IMAGE_URL_CHARS: usize = 2_000;
 /// 1 billion tenge in tiyn: larger budgets are typing mistakes.
 pub const MAX_BUDGET: i64 = 100_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    InProgress,
-    Completed,
-    Cancelled,
-    Expired,
+platform::text_enum! {
+    /// Where a request stands.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum RequestStatus {
+        Pending = "pending",
+        InProgress = "in_progress",
+        Completed = "completed",
+        Cancelled = "cancelled",
+        Expired = "expired",
+    }
 }
 
 impl RequestStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::InProgress => "in_progress",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-            Self::Expired => "expired",
-        }
-    }
-
     /// Open for proposals and edits.
     pub fn is_open(self) -> bool {
         self == Self::Pending
@@ -46,17 +36,6 @@ impl RequestStatus {
     /// The owner may reopen a request nobody is working on.
     pub fn can_reopen(self) -> bool {
         matches!(self, Self::Cancelled | Self::Expired)
-    }
-}
-
-impl FromStr for RequestStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Self::Pending, Self::InProgress, Self::Completed, Self::Cancelled, Self::Expired]
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown request status {s:?}"))
     }
 }
 

@@ -1,13 +1,11 @@
 //! `/api/v2/gamification/*`: levels, achievements, leaderboards, admin awards.
 
 use crate::domain::gamification::{self as rules, LevelInfo, Period};
-use crate::gamification::{self, Award, Standing};
+use crate::gamification::{self, Standing};
 use crate::state::AppState;
-use crate::store::gamification::{self as ledger, Achievement};
+use crate::store::gamification::Achievement;
 use actix_web::{HttpResponse, web};
 use contracts::Role;
-use diesel_async::AsyncConnection;
-use platform::error::FieldProblems;
 use platform::pagination::PageQuery;
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -15,7 +13,6 @@ use utoipa::ToSchema;
 
 /// Levels listed by `GET /levels`.
 const LISTED_LEVELS: i64 = 50;
-const MAX_AWARD: i32 = 10_000;
 
 #[derive(Serialize, ToSchema)]
 pub struct Achievements {
@@ -71,10 +68,10 @@ pub struct AwardBody {
     pub reason: String,
 }
 
-const MAX_REASON_CHARS: usize = 200;
-
 fn reason() -> utoipa::openapi::schema::Object {
-    super::schema::text(1, MAX_REASON_CHARS).description(Some("At most 200 characters, not blank.")).build()
+    super::schema::text(1, rules::MAX_AWARD_REASON_CHARS)
+        .description(Some("At most 200 characters, not blank."))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -84,21 +81,10 @@ pub struct AwardResult {
 }
 
 async fn achievements_of(state: &AppState, user_id: i64) -> Result<Achievements, ApiError> {
-    let mut conn = state.db.get().await?;
-    let achievements = ledger::achievements_of(&mut conn, user_id).await?;
-    let counters: std::collections::HashMap<String, i64> =
-        ledger::counters_of(&mut conn, user_id).await?.into_iter().collect();
-    let points = ledger::points_of(&mut conn, user_id).await?;
-    let items = achievements
+    let items = gamification::achievements_of(state, user_id)
+        .await?
         .into_iter()
-        .map(|achievement| {
-            let progress = if achievement.counter == rules::POINTS_COUNTER {
-                points
-            } else {
-                counters.get(&achievement.counter).copied().unwrap_or_default()
-            };
-            AchievementView { achievement, progress }
-        })
+        .map(|(achievement, progress)| AchievementView { achievement, progress })
         .collect();
     Ok(Achievements { user_id, items })
 }
@@ -107,9 +93,7 @@ async fn achievements_of(state: &AppState, user_id: i64) -> Result<Achievements,
 #[utoipa::path(get, path = "/api/v2/gamification/level", tag = "gamification", security(("bearer" = [])),
     responses((status = 200, body = LevelInfo), (status = 401, body = platform::error::ErrorBody)))]
 pub async fn level(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.db.get().await?;
-    let points = ledger::points_of(&mut conn, user.id).await?;
-    Ok(HttpResponse::Ok().json(rules::level_info(points)))
+    Ok(HttpResponse::Ok().json(gamification::level_of(&state, user.id).await?))
 }
 
 /// Every level and the points it starts at (level = points / 100 + 1).
@@ -142,15 +126,7 @@ async fn board(
     page: &PageQuery,
 ) -> Result<Leaderboard, ApiError> {
     let page = page.parse()?;
-    let region = match region.map(|name| state.reference.region_code(name)) {
-        Some(Ok(code)) => Some(code),
-        Some(Err(_)) => return Ok(Leaderboard { period, region: None, role, items: Vec::new() }),
-        None => None,
-    };
-    let items = state
-        .leaderboards
-        .standings(period, region.as_deref(), role.map(|r| r.as_str()), page.limit, page.offset())
-        .await?;
+    let (region, items) = gamification::standings(state, period, region, role, &page).await?;
     Ok(Leaderboard { period, region, role, items })
 }
 
@@ -184,29 +160,8 @@ pub async fn award_points(
     user: AuthUser,
     body: platform::Json<AwardBody>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require_role(&[Role::Admin])?;
-    let mut problems = FieldProblems::new();
-    if body.points == 0 || body.points.abs() > MAX_AWARD {
-        problems.add("points", format!("must be non-zero and at most {MAX_AWARD} either way"));
-    }
-    let reason = problems.check("reason", crate::domain::text(&body.reason, 1, MAX_REASON_CHARS));
-    problems.finish()?;
-    let reason = reason.unwrap_or_default();
-    let award = Award {
-        user_id: body.user_id,
-        points: body.points,
-        reason: format!("admin: {reason}"),
-        counter: None,
-        source: format!("admin:{}:{}", user.id, uuid::Uuid::now_v7()),
-    };
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| Ok(gamification::apply(conn, &award, &state.achievements).await?))
-        .await?;
-    if let Err(error) = state.leaderboards.refresh(award.user_id).await {
-        tracing::warn!(error = %format!("{error:#}"), "leaderboard not refreshed");
-    }
-    let points = ledger::points_of(&mut conn, award.user_id).await?;
-    Ok(HttpResponse::Created().json(AwardResult { user_id: award.user_id, level: rules::level_info(points) }))
+    let level = gamification::award_by_admin(&state, &user, body.user_id, body.points, &body.reason).await?;
+    Ok(HttpResponse::Created().json(AwardResult { user_id: body.user_id, level }))
 }
 
 /// Rebuilds every current leaderboard from the ledger (admins).
@@ -214,10 +169,6 @@ pub async fn award_points(
     security(("bearer" = [])),
     responses((status = 200), (status = 403, body = platform::error::ErrorBody)))]
 pub async fn rebuild_leaderboards(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    user.require_role(&[Role::Admin])?;
-    let boards = state.leaderboards.rebuild().await.map_err(|error| {
-        tracing::warn!(error = %format!("{error:#}"), "leaderboard rebuild failed");
-        ApiError::unavailable("the leaderboards cannot be rebuilt now")
-    })?;
+    let boards = gamification::rebuild(&state, &user).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "boards": boards })))
 }

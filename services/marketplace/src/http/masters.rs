@@ -4,7 +4,7 @@ use super::Place;
 use crate::domain::review::average;
 use crate::masters;
 use crate::state::AppState;
-use crate::store::users::{DirectoryUser, MasterFilter, MasterOrder};
+use crate::store::users::{MasterFilter, MasterOrder, User};
 use actix_web::{HttpResponse, web};
 use platform::error::FieldProblems;
 use platform::pagination::{Page, PageQuery};
@@ -31,7 +31,7 @@ pub struct MasterView {
 }
 
 impl MasterView {
-    pub fn new(user: DirectoryUser, relevance: Option<f64>) -> Self {
+    pub fn new(user: User, relevance: Option<f64>) -> Self {
         Self {
             rating: average(user.rating_sum, user.review_count),
             id: user.id,

@@ -1,5 +1,6 @@
 //! `/api/v2/orders`: the deal after acceptance, and its review.
 
+use crate::domain::ids::OrderId;
 use crate::domain::order::{OrderAction, OrderStatus};
 use crate::domain::review;
 use crate::orders;
@@ -111,7 +112,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.parse()?;
     let orders = orders::list(&state, &user, filter.status, &page).await?;
-    let page = Page::from_rows(orders, &page, |o| (o.created_at, o.id)).map(|o| OrderView::new(o, None));
+    let page = Page::from_rows(orders, &page, |o| (o.created_at, o.id.get())).map(|o| OrderView::new(o, None));
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -119,7 +120,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v2/orders/{id}", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = OrderView), (status = 404, body = platform::error::ErrorBody)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (order, history) = orders::view(&state, &user, *id).await?;
+    let (order, history) = orders::view(&state, &user, OrderId(*id)).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(order, Some(history))))
 }
 
@@ -138,7 +139,7 @@ pub async fn act(
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
     let note = body.0.unwrap_or_default().note;
-    let order = orders::act(&state, &user, id, action.into(), note).await?;
+    let order = orders::act(&state, &user, OrderId(id), action.into(), note).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(order, None)))
 }
 
@@ -156,7 +157,7 @@ pub async fn request_revision(
     body: platform::Json<RevisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let note = Some(body.into_inner().note);
-    let order = orders::act(&state, &user, *id, OrderAction::RequestRevision, note).await?;
+    let order = orders::act(&state, &user, OrderId(*id), OrderAction::RequestRevision, note).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(order, None)))
 }
 
@@ -172,7 +173,7 @@ pub async fn review(
     id: web::Path<i64>,
     body: platform::Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let review = orders::review(&state, &user, *id, body.rating, &body.text).await?;
+    let review = orders::review(&state, &user, OrderId(*id), body.rating, &body.text).await?;
     Ok(HttpResponse::Created().json(review))
 }
 

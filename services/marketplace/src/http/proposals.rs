@@ -1,7 +1,8 @@
 //! `/api/v2/requests/{id}/proposals`: masters' offers and the owner's acceptance.
 
 use super::orders::OrderView;
-use crate::deals::{self, ProposalInput};
+use crate::domain::ids::{ProposalId, RequestId};
+use crate::proposals::{self, ProposalInput};
 use crate::state::AppState;
 use crate::store::proposals::Proposal;
 use actix_web::{HttpResponse, web};
@@ -41,7 +42,7 @@ pub async fn create(
     id: web::Path<i64>,
     body: platform::Json<ProposalInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let proposal = deals::propose(&state, &user, *id, &body).await?;
+    let proposal = proposals::propose(&state, &user, RequestId(*id), &body).await?;
     Ok(HttpResponse::Created().json(ProposalView::from(proposal)))
 }
 
@@ -49,7 +50,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v2/requests/{id}/proposals", tag = "requests", security(("bearer" = [])),
     responses((status = 200, body = Proposals), (status = 404, body = platform::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let proposals = deals::list_proposals(&state, &user, *id).await?;
+    let proposals = proposals::list(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(Proposals { items: proposals.into_iter().map(ProposalView::from).collect() }))
 }
 
@@ -65,6 +66,6 @@ pub async fn accept(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (request_id, proposal_id) = path.into_inner();
-    let order = deals::accept(&state, &user, request_id, proposal_id).await?;
+    let order = proposals::accept(&state, &user, RequestId(request_id), ProposalId(proposal_id)).await?;
     Ok(HttpResponse::Created().json(OrderView::new(order, None)))
 }

@@ -1,8 +1,9 @@
 //! `/api/v2/requests`: buyers' requests and masters' feed of open ones.
 
 use super::Place;
-use crate::deals::{self, RequestEdit, RequestInput};
+use crate::domain::ids::RequestId;
 use crate::domain::request::RequestStatus;
+use crate::requests::{self, RequestEdit, RequestInput};
 use crate::state::AppState;
 use crate::store::requests::{OpenFilter, Request};
 use actix_web::{HttpResponse, web};
@@ -16,7 +17,7 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct RequestView {
-    pub id: i64,
+    pub id: RequestId,
     pub buyer_id: i64,
     pub title: String,
     pub description: String,
@@ -39,7 +40,7 @@ pub struct RequestView {
 impl From<Request> for RequestView {
     fn from(request: Request) -> Self {
         Self {
-            status: request.status(),
+            status: request.status,
             id: request.id,
             buyer_id: request.buyer_id,
             title: request.title,
@@ -111,7 +112,7 @@ impl RequestFilter {
 }
 
 fn page_of(requests: Vec<Request>, page: &platform::pagination::PageRequest) -> Page<RequestView> {
-    Page::from_rows(requests, page, |r| (r.created_at, r.id)).map(RequestView::from)
+    Page::from_rows(requests, page, |r| (r.created_at, r.id.get())).map(RequestView::from)
 }
 
 /// Buyers: their own requests. Masters: open requests, filterable.
@@ -127,7 +128,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter.parse(&state)?;
     let page = page.parse()?;
-    let requests = deals::list_requests(&state, &user, filter.as_ref(), &page).await?;
+    let requests = requests::list(&state, &user, filter.as_ref(), &page).await?;
     Ok(HttpResponse::Ok().json(page_of(requests, &page)))
 }
 
@@ -141,7 +142,7 @@ pub async fn create(
     user: AuthUser,
     body: platform::Json<RequestInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = deals::create_request(&state, &user, &body).await?;
+    let request = requests::create(&state, &user, &body).await?;
     Ok(HttpResponse::Created().json(RequestView::from(request)))
 }
 
@@ -149,7 +150,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v2/requests/{id}", tag = "requests", security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 404, body = platform::error::ErrorBody)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let request = deals::view_request(&state, &user, *id).await?;
+    let request = requests::view(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
 }
 
@@ -165,7 +166,7 @@ pub async fn edit(
     id: web::Path<i64>,
     body: platform::Json<RequestEdit>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = deals::edit_request(&state, &user, *id, &body).await?;
+    let request = requests::edit(&state, &user, RequestId(*id), &body).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
 }
 
@@ -174,7 +175,7 @@ pub async fn edit(
     responses((status = 200, body = RequestView), (status = 403, body = platform::error::ErrorBody),
         (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
 pub async fn close(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let request = deals::close_request(&state, &user, *id).await?;
+    let request = requests::close(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
 }
 
@@ -183,6 +184,6 @@ pub async fn close(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
     responses((status = 200, body = RequestView), (status = 403, body = platform::error::ErrorBody),
         (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
 pub async fn reopen(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let request = deals::reopen_request(&state, &user, *id).await?;
+    let request = requests::reopen(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
 }

@@ -13,7 +13,7 @@ use utoipa::openapi::{KnownFormat, schema::SchemaType};
 
 pub use platform::http::openapi::{nullable_text, text, white_space as space};
 
-/// Checks of `deals`' input, as `schema_with` functions.
+/// Checks of requests' and proposals' input, as `schema_with` functions.
 const TITLE: &str = "At most 200 characters, at least 3 besides the spaces around (which are trimmed).";
 
 pub fn title() -> Object {

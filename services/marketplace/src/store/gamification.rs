@@ -129,7 +129,7 @@ pub struct Total {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub points: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub role: String,
+    pub role: contracts::Role,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub region: Option<String>,
 }

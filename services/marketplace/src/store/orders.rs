@@ -1,5 +1,6 @@
 use super::schema::{order_status_history, orders};
-use crate::domain::order::{OrderState, OrderStatus};
+use crate::domain::ids::{OrderId, ProposalId, RequestId};
+use crate::domain::order::{OrderAction, OrderState, OrderStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -9,9 +10,9 @@ use platform::pagination::PageRequest;
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = orders)]
 pub struct Order {
-    pub id: i64,
-    pub request_id: i64,
-    pub proposal_id: i64,
+    pub id: OrderId,
+    pub request_id: RequestId,
+    pub proposal_id: ProposalId,
     pub buyer_id: i64,
     pub master_id: i64,
     pub title: String,
@@ -20,8 +21,7 @@ pub struct Order {
     pub price: i64,
     pub deadline_days: i32,
     pub due_at: DateTime<Utc>,
-    #[schema(value_type = OrderStatus)]
-    pub status: String,
+    pub status: OrderStatus,
     /// When the master marked the work finished (awaiting the buyer's confirmation).
     pub delivered_at: Option<DateTime<Utc>>,
     pub revision_notes: Option<String>,
@@ -32,18 +32,15 @@ pub struct Order {
 
 impl Order {
     pub fn state(&self) -> OrderState {
-        OrderState {
-            status: self.status.parse().unwrap_or(OrderStatus::Pending),
-            delivered: self.delivered_at.is_some(),
-        }
+        OrderState { status: self.status, delivered: self.delivered_at.is_some() }
     }
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = orders)]
 pub struct NewOrder {
-    pub request_id: i64,
-    pub proposal_id: i64,
+    pub request_id: RequestId,
+    pub proposal_id: ProposalId,
     pub buyer_id: i64,
     pub master_id: i64,
     pub title: String,
@@ -56,9 +53,9 @@ pub struct NewOrder {
 #[diesel(table_name = order_status_history)]
 pub struct StatusChange {
     pub id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub action: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub action: OrderAction,
     pub actor_id: i64,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -67,10 +64,10 @@ pub struct StatusChange {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = order_status_history)]
 pub struct NewStatusChange<'a> {
-    pub order_id: i64,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
-    pub action: &'a str,
+    pub order_id: OrderId,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub action: OrderAction,
     pub actor_id: i64,
     pub note: Option<&'a str>,
 }
@@ -79,11 +76,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewOrder) -> QueryResult
     diesel::insert_into(orders::table).values(new).returning(Order::as_returning()).get_result(conn).await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Order>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: OrderId) -> QueryResult<Option<Order>> {
     orders::table.find(id).select(Order::as_select()).first(conn).await.optional()
 }
 
-pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Order>> {
+pub async fn lock(conn: &mut AsyncPgConnection, id: OrderId) -> QueryResult<Option<Order>> {
     orders::table.find(id).select(Order::as_select()).for_update().first(conn).await.optional()
 }
 
@@ -91,7 +88,7 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<O
 pub async fn of_user(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    status: Option<&str>,
+    status: Option<OrderStatus>,
     page: &PageRequest,
 ) -> QueryResult<Vec<Order>> {
     let mut query = orders::table
@@ -99,7 +96,7 @@ pub async fn of_user(
         .select(Order::as_select())
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(orders::status.eq(status.to_owned()));
+        query = query.filter(orders::status.eq(status));
     }
     newest_first!(query, page, orders).load(conn).await
 }
@@ -117,7 +114,7 @@ pub async fn move_to(
     let notes = revision_notes.map(|notes| orders::revision_notes.eq(notes));
     diesel::update(orders::table.find(order.id))
         .set((
-            orders::status.eq(to.status.as_str()),
+            orders::status.eq(to.status),
             orders::delivered_at.eq(delivered_at),
             orders::completed_at.eq(completed_at),
             orders::updated_at.eq(now),
@@ -133,7 +130,7 @@ pub async fn record_change(conn: &mut AsyncPgConnection, change: &NewStatusChang
     Ok(())
 }
 
-pub async fn history(conn: &mut AsyncPgConnection, order_id: i64) -> QueryResult<Vec<StatusChange>> {
+pub async fn history(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<StatusChange>> {
     order_status_history::table
         .filter(order_status_history::order_id.eq(order_id))
         .order(order_status_history::id)

@@ -1,4 +1,6 @@
 use super::schema::proposals;
+use crate::domain::ids::{ProposalId, RequestId};
+use crate::domain::proposal::ProposalStatus;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -7,16 +9,15 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = proposals)]
 pub struct Proposal {
-    pub id: i64,
-    pub request_id: i64,
+    pub id: ProposalId,
+    pub request_id: RequestId,
     pub master_id: i64,
     /// The price in tiyn (`price` beside it is the same in tenge).
     #[serde(rename = "price_minor")]
     pub price: i64,
     pub deadline_days: i32,
     pub message: String,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: String,
+    pub status: ProposalStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -24,7 +25,7 @@ pub struct Proposal {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = proposals)]
 pub struct NewProposal {
-    pub request_id: i64,
+    pub request_id: RequestId,
     pub master_id: i64,
     pub price: i64,
     pub deadline_days: i32,
@@ -39,7 +40,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewProposal) -> QueryRes
 /// A request's proposals, oldest first; only `master_id`'s when given.
 pub async fn for_request(
     conn: &mut AsyncPgConnection,
-    request_id: i64,
+    request_id: RequestId,
     master_id: Option<i64>,
 ) -> QueryResult<Vec<Proposal>> {
     let mut query = proposals::table.filter(proposals::request_id.eq(request_id)).into_boxed();
@@ -51,8 +52,8 @@ pub async fn for_request(
 
 pub async fn find_in_request(
     conn: &mut AsyncPgConnection,
-    request_id: i64,
-    proposal_id: i64,
+    request_id: RequestId,
+    proposal_id: ProposalId,
 ) -> QueryResult<Option<Proposal>> {
     proposals::table
         .filter(proposals::id.eq(proposal_id).and(proposals::request_id.eq(request_id)))
@@ -62,20 +63,29 @@ pub async fn find_in_request(
         .optional()
 }
 
-pub async fn accept(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Proposal> {
+pub async fn accept(conn: &mut AsyncPgConnection, id: ProposalId) -> QueryResult<Proposal> {
     diesel::update(proposals::table.find(id))
-        .set((proposals::status.eq("accepted"), proposals::updated_at.eq(diesel::dsl::now)))
+        .set((proposals::status.eq(ProposalStatus::Accepted), proposals::updated_at.eq(diesel::dsl::now)))
         .returning(Proposal::as_returning())
         .get_result(conn)
         .await
 }
 
 /// Rejects every other pending proposal of the request and returns them.
-pub async fn reject_others(conn: &mut AsyncPgConnection, request_id: i64, accepted: i64) -> QueryResult<Vec<Proposal>> {
-    diesel::update(proposals::table.filter(
-        proposals::request_id.eq(request_id).and(proposals::id.ne(accepted)).and(proposals::status.eq("pending")),
-    ))
-    .set((proposals::status.eq("rejected"), proposals::updated_at.eq(diesel::dsl::now)))
+pub async fn reject_others(
+    conn: &mut AsyncPgConnection,
+    request_id: RequestId,
+    accepted: ProposalId,
+) -> QueryResult<Vec<Proposal>> {
+    diesel::update(
+        proposals::table.filter(
+            proposals::request_id
+                .eq(request_id)
+                .and(proposals::id.ne(accepted))
+                .and(proposals::status.eq(ProposalStatus::Pending)),
+        ),
+    )
+    .set((proposals::status.eq(ProposalStatus::Rejected), proposals::updated_at.eq(diesel::dsl::now)))
     .returning(Proposal::as_returning())
     .get_results(conn)
     .await

@@ -1,4 +1,5 @@
 use super::schema::requests;
+use crate::domain::ids::RequestId;
 use crate::domain::request::RequestStatus;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -11,7 +12,7 @@ use platform::search::prefix_query;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
 pub struct Request {
-    pub id: i64,
+    pub id: RequestId,
     pub buyer_id: i64,
     pub title: String,
     pub description: String,
@@ -19,18 +20,12 @@ pub struct Request {
     pub categories: Vec<String>,
     pub budget: Option<i64>,
     pub images: Vec<String>,
-    pub status: String,
+    pub status: RequestStatus,
     pub views: i64,
     pub proposal_count: i32,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Request {
-    pub fn status(&self) -> RequestStatus {
-        self.status.parse().unwrap_or(RequestStatus::Pending)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -90,12 +85,12 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewRequest) -> QueryResu
     diesel::insert_into(requests::table).values(new).returning(Request::as_returning()).get_result(conn).await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Request>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: RequestId) -> QueryResult<Option<Request>> {
     requests::table.find(id).select(Request::as_select()).first(conn).await.optional()
 }
 
 /// The request, locked until the transaction ends.
-pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Request>> {
+pub async fn lock(conn: &mut AsyncPgConnection, id: RequestId) -> QueryResult<Option<Request>> {
     requests::table.find(id).select(Request::as_select()).for_update().first(conn).await.optional()
 }
 
@@ -105,7 +100,8 @@ pub async fn by_buyer(conn: &mut AsyncPgConnection, buyer_id: i64, page: &PageRe
 }
 
 pub async fn open(conn: &mut AsyncPgConnection, filter: &OpenFilter, page: &PageRequest) -> QueryResult<Vec<Request>> {
-    let mut query = requests::table.filter(requests::status.eq("pending")).select(Request::as_select()).into_boxed();
+    let mut query =
+        requests::table.filter(requests::status.eq(RequestStatus::Pending)).select(Request::as_select()).into_boxed();
     if let Some(region) = &filter.region_code {
         query = query.filter(requests::region_code.eq(region.clone()));
     }
@@ -124,7 +120,7 @@ pub async fn open(conn: &mut AsyncPgConnection, filter: &OpenFilter, page: &Page
     newest_first!(query, page, requests).load(conn).await
 }
 
-pub async fn update(conn: &mut AsyncPgConnection, id: i64, changes: &RequestChanges) -> QueryResult<Request> {
+pub async fn update(conn: &mut AsyncPgConnection, id: RequestId, changes: &RequestChanges) -> QueryResult<Request> {
     diesel::update(requests::table.find(id))
         .set((changes, requests::updated_at.eq(diesel::dsl::now)))
         .returning(Request::as_returning())
@@ -134,24 +130,24 @@ pub async fn update(conn: &mut AsyncPgConnection, id: i64, changes: &RequestChan
 
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: RequestId,
     status: RequestStatus,
     expires_at: Option<DateTime<Utc>>,
 ) -> QueryResult<Request> {
     let expires_at = expires_at.map(|at| requests::expires_at.eq(at));
     diesel::update(requests::table.find(id))
-        .set((requests::status.eq(status.as_str()), requests::updated_at.eq(diesel::dsl::now), expires_at))
+        .set((requests::status.eq(status), requests::updated_at.eq(diesel::dsl::now), expires_at))
         .returning(Request::as_returning())
         .get_result(conn)
         .await
 }
 
-pub async fn count_view(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+pub async fn count_view(conn: &mut AsyncPgConnection, id: RequestId) -> QueryResult<()> {
     diesel::update(requests::table.find(id)).set(requests::views.eq(requests::views + 1)).execute(conn).await?;
     Ok(())
 }
 
-pub async fn count_proposal(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+pub async fn count_proposal(conn: &mut AsyncPgConnection, id: RequestId) -> QueryResult<()> {
     diesel::update(requests::table.find(id))
         .set(requests::proposal_count.eq(requests::proposal_count + 1))
         .execute(conn)
@@ -161,8 +157,8 @@ pub async fn count_proposal(conn: &mut AsyncPgConnection, id: i64) -> QueryResul
 
 /// Expires up to `limit` open requests past their deadline; concurrent jobs skip each other's rows.
 pub async fn expire_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Request>> {
-    let due: Vec<i64> = requests::table
-        .filter(requests::status.eq("pending").and(requests::expires_at.le(now)))
+    let due: Vec<RequestId> = requests::table
+        .filter(requests::status.eq(RequestStatus::Pending).and(requests::expires_at.le(now)))
         .select(requests::id)
         .limit(limit)
         .for_update()
@@ -173,7 +169,7 @@ pub async fn expire_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>, limit:
         return Ok(Vec::new());
     }
     diesel::update(requests::table.filter(requests::id.eq_any(due)))
-        .set((requests::status.eq("expired"), requests::updated_at.eq(diesel::dsl::now)))
+        .set((requests::status.eq(RequestStatus::Expired), requests::updated_at.eq(diesel::dsl::now)))
         .returning(Request::as_returning())
         .get_results(conn)
         .await

@@ -1,4 +1,5 @@
 use super::schema::reviews;
+use crate::domain::ids::OrderId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -9,7 +10,7 @@ use platform::pagination::PageRequest;
 #[diesel(table_name = reviews)]
 pub struct Review {
     pub id: i64,
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub buyer_id: i64,
     pub master_id: i64,
     pub rating: i16,
@@ -20,7 +21,7 @@ pub struct Review {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = reviews)]
 pub struct NewReview {
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub buyer_id: i64,
     pub master_id: i64,
     pub rating: i16,

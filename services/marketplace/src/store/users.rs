@@ -1,6 +1,7 @@
 //! The local projection of users (from auth's events) and the master directory built on it.
 
 use super::schema::users;
+use contracts::Role;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
@@ -10,12 +11,14 @@ use platform::search::prefix_query;
 /// A master's average rating, as the `users_masters_rating` index computes it.
 const RATING: &str = "(CASE WHEN review_count = 0 THEN 0 ELSE rating_sum::float8 / review_count END)";
 
+/// A user as marketplace knows them (from auth's events), with what a master serves and their
+/// statistics.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
-pub struct DirectoryUser {
+pub struct User {
     pub id: i64,
     pub username: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub avatar_url: Option<String>,
@@ -36,7 +39,7 @@ pub struct DirectoryUser {
 pub struct Profile {
     pub id: i64,
     pub username: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub avatar_url: Option<String>,
@@ -69,7 +72,7 @@ pub enum MasterOrder {
 
 #[derive(Debug, Queryable)]
 pub struct MasterHit {
-    pub user: DirectoryUser,
+    pub user: User,
     pub relevance: f64,
 }
 
@@ -90,7 +93,7 @@ pub async fn upsert_profile(conn: &mut AsyncPgConnection, profile: &Profile) -> 
     Ok(())
 }
 
-pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: &str) -> QueryResult<()> {
+pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: Role) -> QueryResult<()> {
     ensure(conn, id).await?;
     diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn).await?;
     Ok(())
@@ -127,7 +130,7 @@ pub async fn set_services(
     id: i64,
     regions: &[String],
     categories: &[String],
-) -> QueryResult<DirectoryUser> {
+) -> QueryResult<User> {
     ensure(conn, id).await?;
     diesel::update(users::table.find(id))
         .set((
@@ -135,13 +138,13 @@ pub async fn set_services(
             users::served_categories.eq(categories),
             users::updated_at.eq(diesel::dsl::now),
         ))
-        .returning(DirectoryUser::as_returning())
+        .returning(User::as_returning())
         .get_result(conn)
         .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<DirectoryUser>> {
-    users::table.find(id).select(DirectoryUser::as_select()).first(conn).await.optional()
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table.find(id).select(User::as_select()).first(conn).await.optional()
 }
 
 pub async fn usernames(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Option<String>)>> {
@@ -175,7 +178,7 @@ pub async fn add_points(
     conn: &mut AsyncPgConnection,
     id: i64,
     points: i32,
-) -> QueryResult<(i64, String, Option<String>)> {
+) -> QueryResult<(i64, Role, Option<String>)> {
     ensure(conn, id).await?;
     diesel::update(users::table.find(id))
         .set(users::points.eq(users::points + i64::from(points)))
@@ -203,8 +206,8 @@ pub async fn search_masters(
         .bind::<Text, _>(text)
         .sql(", search_text) END)::float8 AS relevance");
     let mut query = users::table
-        .filter(users::role.eq("master").and(users::active).and(users::username.is_not_null()))
-        .select((DirectoryUser::as_select(), relevance))
+        .filter(users::role.eq(Role::Master).and(users::active).and(users::username.is_not_null()))
+        .select((User::as_select(), relevance))
         .into_boxed();
     if let Some(region) = &filter.region_code {
         query = query.filter(users::service_area.contains(vec![region.clone()]));

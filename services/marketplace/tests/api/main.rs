@@ -1,8 +1,8 @@
 //! Marketplace service through HTTP, with the real auth service, PostgreSQL, Redis, NATS and Kafka.
 
 mod deal;
-mod directory;
 mod gamification;
 mod helpers;
+mod masters;
 mod rules;
 mod validation;

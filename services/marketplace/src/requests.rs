@@ -1,20 +1,18 @@
-//! Requests and proposals, up to the accepted proposal that becomes an order.
+//! Buyers' requests: posting, seeing, editing, closing and reopening them. Who may see a request
+//! is decided here for proposals too.
 
+use crate::domain::ids::RequestId;
+use crate::domain::reference::Reference;
 use crate::domain::request::{self, RequestStatus};
-use crate::domain::{proposal as proposal_rules, reference::Reference};
+use crate::error::MarketplaceError;
 use crate::http::schema;
 use crate::state::AppState;
-use crate::store::is_unique_violation;
-use crate::store::orders::{self, NewOrder, NewStatusChange, Order};
-use crate::store::proposals::{self, NewProposal, Proposal};
+use crate::store::proposals;
 use crate::store::requests::{self, NewRequest, OpenFilter, Request, RequestChanges};
 use crate::store::users;
 use chrono::{Duration, Utc};
 use contracts::Role;
-use contracts::events::{
-    OrderCreated, ProposalAccepted, ProposalCreated, ProposalRejected, RequestClosed, RequestCreated, RequestUpdated,
-    timestamp,
-};
+use contracts::events::{RequestClosed, RequestCreated, RequestUpdated};
 use deadpool_redis::redis::AsyncCommands;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::error::FieldProblems;
@@ -94,16 +92,19 @@ fn parse_new_request(
     let categories = checks.check("categories", category_codes(reference, &input.categories));
     let budget = checks.check("budget", budget_in_tiyn(input.budget, input.budget_minor));
     let images = checks.check("images", request::images(&input.images));
-    checks.finish()?;
-    let missing = || ApiError::internal("a checked field is missing");
+    let (Some(title), Some(description), Some(region_code), Some(categories), Some(budget), Some(images)) =
+        (title, description, region_code, categories, budget, images)
+    else {
+        return Err(checks.into_error());
+    };
     Ok(NewRequest {
         buyer_id,
-        title: title.ok_or_else(missing)?,
-        description: description.ok_or_else(missing)?,
-        region_code: region_code.ok_or_else(missing)?,
-        categories: categories.ok_or_else(missing)?,
-        budget: budget.ok_or_else(missing)?,
-        images: images.ok_or_else(missing)?,
+        title,
+        description,
+        region_code,
+        categories,
+        budget,
+        images,
         expires_at: Utc::now() + ttl,
     })
 }
@@ -134,7 +135,8 @@ fn ttl(state: &AppState) -> Duration {
     Duration::days(state.settings.request_ttl_days)
 }
 
-pub async fn create_request(state: &AppState, buyer: &AuthUser, input: &RequestInput) -> Result<Request, ApiError> {
+#[tracing::instrument(skip_all, fields(buyer_id = buyer.id))]
+pub async fn create(state: &AppState, buyer: &AuthUser, input: &RequestInput) -> Result<Request, ApiError> {
     buyer.require_role(&[Role::Buyer])?;
     let new = parse_new_request(&state.reference, buyer.id, input, ttl(state))?;
     let mut conn = state.db.get().await?;
@@ -142,7 +144,7 @@ pub async fn create_request(state: &AppState, buyer: &AuthUser, input: &RequestI
     conn.transaction::<_, ApiError, _>(async |conn| {
         let request = requests::insert(conn, &new).await?;
         let event = RequestCreated {
-            request_id: request.id,
+            request_id: request.id.get(),
             buyer_id: request.buyer_id,
             title: request.title.clone(),
             region_code: request.region_code.clone(),
@@ -162,36 +164,43 @@ async fn visible(conn: &mut AsyncPgConnection, user: &AuthUser, request: &Reques
     Ok(match user.role {
         Role::Admin => true,
         _ if request.buyer_id == user.id => true,
-        Role::Master if request.status().is_open() => true,
+        Role::Master if request.status.is_open() => true,
         Role::Master => !proposals::for_request(conn, request.id, Some(user.id)).await?.is_empty(),
         Role::Buyer => false,
     })
 }
 
-fn no_such_request() -> ApiError {
-    ApiError::not_found("no such request")
+/// The request, when `user` may see it; else "no such request".
+pub(crate) async fn visible_request(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    id: RequestId,
+) -> Result<Request, ApiError> {
+    let request = requests::find(conn, id).await?.ok_or(MarketplaceError::NoSuchRequest)?;
+    if visible(conn, user, &request).await? { Ok(request) } else { Err(MarketplaceError::NoSuchRequest.into()) }
 }
 
-async fn visible_request(conn: &mut AsyncPgConnection, user: &AuthUser, id: i64) -> Result<Request, ApiError> {
-    let request = requests::find(conn, id).await?.ok_or_else(no_such_request)?;
-    if visible(conn, user, &request).await? { Ok(request) } else { Err(no_such_request()) }
-}
-
-/// The request's owner's own request, locked for the change; 404 for others' requests.
-async fn own_request(conn: &mut AsyncPgConnection, user: &AuthUser, id: i64) -> Result<Request, ApiError> {
-    let request = requests::lock(conn, id).await?.ok_or_else(no_such_request)?;
+/// The request's owner's own request, locked for the change; 404 for requests the user may
+/// not see, 403 for others' requests they may.
+pub(crate) async fn own_request(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    id: RequestId,
+) -> Result<Request, ApiError> {
+    let request = requests::lock(conn, id).await?.ok_or(MarketplaceError::NoSuchRequest)?;
     if request.buyer_id == user.id {
         return Ok(request);
     }
     if visible(conn, user, &request).await? {
-        Err(ApiError::forbidden("only the request's owner may do this"))
+        Err(MarketplaceError::NotRequestOwner.into())
     } else {
-        Err(no_such_request())
+        Err(MarketplaceError::NoSuchRequest.into())
     }
 }
 
 /// A request's details; the first view by each other user within the window counts.
-pub async fn view_request(state: &AppState, user: &AuthUser, id: i64) -> Result<Request, ApiError> {
+#[tracing::instrument(skip_all, fields(user_id = user.id, request_id = %id))]
+pub async fn view(state: &AppState, user: &AuthUser, id: RequestId) -> Result<Request, ApiError> {
     let mut conn = state.db.get().await?;
     let mut request = visible_request(&mut conn, user, id).await?;
     if request.buyer_id != user.id && first_view(state, id, user.id).await {
@@ -203,7 +212,7 @@ pub async fn view_request(state: &AppState, user: &AuthUser, id: i64) -> Result<
 
 /// Whether this is `viewer`'s first look at the request within the window. Without Redis,
 /// views are not counted rather than counted twice.
-async fn first_view(state: &AppState, request_id: i64, viewer: i64) -> bool {
+async fn first_view(state: &AppState, request_id: RequestId, viewer: i64) -> bool {
     let key = state.redis.key(&format!("marketplace:viewed:{request_id}:{viewer}"));
     let options = deadpool_redis::redis::SetOptions::default()
         .conditional_set(deadpool_redis::redis::ExistenceCheck::NX)
@@ -219,7 +228,7 @@ async fn first_view(state: &AppState, request_id: i64, viewer: i64) -> bool {
 
 /// Buyers see their own requests; masters (and admins) the open ones, filtered (`None`: a
 /// filter that matches nothing).
-pub async fn list_requests(
+pub async fn list(
     state: &AppState,
     user: &AuthUser,
     filter: Option<&OpenFilter>,
@@ -233,13 +242,14 @@ pub async fn list_requests(
     })
 }
 
-pub async fn edit_request(state: &AppState, user: &AuthUser, id: i64, edit: &RequestEdit) -> Result<Request, ApiError> {
+#[tracing::instrument(skip_all, fields(user_id = user.id, request_id = %id))]
+pub async fn edit(state: &AppState, user: &AuthUser, id: RequestId, edit: &RequestEdit) -> Result<Request, ApiError> {
     let changes = parse_edit(&state.reference, edit)?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let request = own_request(conn, user, id).await?;
-        if !request.status().is_open() {
-            return Err(ApiError::conflict("request_not_open", "only an open request can be edited"));
+        if !request.status.is_open() {
+            return Err(MarketplaceError::RequestNotOpen("only an open request can be edited").into());
         }
         let changed_fields = changes.changed_fields();
         if changed_fields.is_empty() {
@@ -247,10 +257,10 @@ pub async fn edit_request(state: &AppState, user: &AuthUser, id: i64, edit: &Req
         }
         let request = requests::update(conn, id, &changes).await?;
         let event = RequestUpdated {
-            request_id: id,
+            request_id: id.get(),
             buyer_id: request.buyer_id,
             changed_fields,
-            status: request.status.clone(),
+            status: request.status.to_string(),
         };
         outbox::publish(conn, event).await?;
         Ok(request)
@@ -259,185 +269,41 @@ pub async fn edit_request(state: &AppState, user: &AuthUser, id: i64, edit: &Req
 }
 
 /// The owner closes an open request (cancelled) or reopens a cancelled or expired one.
-pub async fn close_request(state: &AppState, user: &AuthUser, id: i64) -> Result<Request, ApiError> {
+#[tracing::instrument(skip_all, fields(user_id = user.id, request_id = %id))]
+pub async fn close(state: &AppState, user: &AuthUser, id: RequestId) -> Result<Request, ApiError> {
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let request = own_request(conn, user, id).await?;
-        if !request.status().can_close() {
-            return Err(ApiError::conflict("request_not_open", "only an open request can be closed"));
+        if !request.status.can_close() {
+            return Err(MarketplaceError::RequestNotOpen("only an open request can be closed").into());
         }
         let request = requests::set_status(conn, id, RequestStatus::Cancelled, None).await?;
-        let event = RequestClosed { request_id: id, buyer_id: request.buyer_id, status: request.status.clone() };
+        let event =
+            RequestClosed { request_id: id.get(), buyer_id: request.buyer_id, status: request.status.to_string() };
         outbox::publish(conn, event).await?;
         Ok(request)
     })
     .await
 }
 
-pub async fn reopen_request(state: &AppState, user: &AuthUser, id: i64) -> Result<Request, ApiError> {
+#[tracing::instrument(skip_all, fields(user_id = user.id, request_id = %id))]
+pub async fn reopen(state: &AppState, user: &AuthUser, id: RequestId) -> Result<Request, ApiError> {
     let expires_at = Utc::now() + ttl(state);
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let request = own_request(conn, user, id).await?;
-        if !request.status().can_reopen() {
-            return Err(ApiError::conflict(
-                "request_not_closed",
-                "only a cancelled or expired request can be reopened",
-            ));
+        if !request.status.can_reopen() {
+            return Err(MarketplaceError::RequestNotClosed.into());
         }
         let request = requests::set_status(conn, id, RequestStatus::Pending, Some(expires_at)).await?;
         let event = RequestUpdated {
-            request_id: id,
+            request_id: id.get(),
             buyer_id: request.buyer_id,
             changed_fields: vec!["status".into()],
-            status: request.status.clone(),
+            status: request.status.to_string(),
         };
         outbox::publish(conn, event).await?;
         Ok(request)
-    })
-    .await
-}
-
-/// A master's offer as sent (`POST /requests/{id}/proposals`), before checking: the price in
-/// tenge (`price`) or in tiyn (`price_minor`), exactly one of them.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProposalInput {
-    #[schema(schema_with = schema::tenge)]
-    pub price: Option<Tenge>,
-    #[schema(schema_with = schema::tiyn)]
-    pub price_minor: Option<i64>,
-    /// Days to do the work, 1 to 365.
-    #[schema(minimum = 1, maximum = 365)]
-    pub deadline_days: i32,
-    #[schema(schema_with = schema::message)]
-    pub message: String,
-}
-
-pub async fn propose(
-    state: &AppState,
-    master: &AuthUser,
-    request_id: i64,
-    input: &ProposalInput,
-) -> Result<Proposal, ApiError> {
-    master.require_role(&[Role::Master])?;
-    let mut checks = FieldProblems::new();
-    let price = checks.check(
-        "price",
-        Tenge::either(input.price, input.price_minor)
-            .and_then(|amount| amount.ok_or_else(|| "required (tenge), or `price_minor` in tiyn".to_owned()))
-            .and_then(|amount| proposal_rules::price(amount.tiyn())),
-    );
-    let deadline_days = checks.check("deadline_days", proposal_rules::deadline_days(input.deadline_days));
-    let message = checks.check("message", proposal_rules::message(&input.message));
-    checks.finish()?;
-    let (Some(price), Some(deadline_days), Some(message)) = (price, deadline_days, message) else {
-        return Err(ApiError::internal("a checked field is missing"));
-    };
-    let new = NewProposal { request_id, master_id: master.id, price, deadline_days, message };
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let request = requests::lock(conn, request_id).await?.ok_or_else(no_such_request)?;
-        if request.buyer_id == master.id {
-            return Err(ApiError::forbidden("you cannot propose on your own request"));
-        }
-        if !request.status().is_open() {
-            return Err(ApiError::conflict("request_not_open", "this request no longer takes proposals"));
-        }
-        let proposal = proposals::insert(conn, &new).await.map_err(|error| {
-            if is_unique_violation(&error) {
-                ApiError::conflict("proposal_exists", "you have already proposed on this request")
-            } else {
-                error.into()
-            }
-        })?;
-        requests::count_proposal(conn, request_id).await?;
-        let event = ProposalCreated {
-            proposal_id: proposal.id,
-            request_id,
-            master_id: master.id,
-            buyer_id: request.buyer_id,
-            price_minor: proposal.price,
-            deadline_days: proposal.deadline_days,
-        };
-        outbox::publish(conn, event).await?;
-        Ok(proposal)
-    })
-    .await
-}
-
-/// The owner (and admins) see every proposal; a master sees their own.
-pub async fn list_proposals(state: &AppState, user: &AuthUser, request_id: i64) -> Result<Vec<Proposal>, ApiError> {
-    let mut conn = state.db.get().await?;
-    let request = visible_request(&mut conn, user, request_id).await?;
-    let only = (request.buyer_id != user.id && user.role != Role::Admin).then_some(user.id);
-    Ok(proposals::for_request(&mut conn, request_id, only).await?)
-}
-
-/// Accepts a proposal: in one transaction it is accepted, the others rejected, the request
-/// taken in progress and the order created. The request row lock makes racing accepts queue;
-/// the second finds the request no longer open.
-pub async fn accept(state: &AppState, user: &AuthUser, request_id: i64, proposal_id: i64) -> Result<Order, ApiError> {
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let request = own_request(conn, user, request_id).await?;
-        if !request.status().is_open() {
-            return Err(ApiError::conflict("request_not_open", "a proposal on this request was already accepted"));
-        }
-        let proposal = proposals::find_in_request(conn, request_id, proposal_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("no such proposal on this request"))?;
-        if proposal.status != "pending" {
-            return Err(ApiError::conflict("proposal_not_pending", "this proposal can no longer be accepted"));
-        }
-        let proposal = proposals::accept(conn, proposal.id).await?;
-        let rejected = proposals::reject_others(conn, request_id, proposal.id).await?;
-        requests::set_status(conn, request_id, RequestStatus::InProgress, None).await?;
-        let order = orders::insert(
-            conn,
-            &NewOrder {
-                request_id,
-                proposal_id: proposal.id,
-                buyer_id: request.buyer_id,
-                master_id: proposal.master_id,
-                title: request.title.clone(),
-                price: proposal.price,
-                deadline_days: proposal.deadline_days,
-                due_at: Utc::now() + Duration::days(proposal.deadline_days.into()),
-            },
-        )
-        .await?;
-        let created = NewStatusChange {
-            order_id: order.id,
-            from_status: None,
-            to_status: &order.status,
-            action: "create",
-            actor_id: user.id,
-            note: None,
-        };
-        orders::record_change(conn, &created).await?;
-        let accepted = ProposalAccepted {
-            proposal_id: proposal.id,
-            request_id,
-            master_id: proposal.master_id,
-            buyer_id: request.buyer_id,
-            order_id: order.id,
-        };
-        outbox::publish(conn, accepted).await?;
-        for other in rejected {
-            let event = ProposalRejected { proposal_id: other.id, request_id, master_id: other.master_id };
-            outbox::publish(conn, event).await?;
-        }
-        let event = OrderCreated {
-            order_id: order.id,
-            request_id,
-            buyer_id: order.buyer_id,
-            master_id: order.master_id,
-            price_minor: order.price,
-            deadline: Some(timestamp(order.due_at)),
-        };
-        outbox::publish(conn, event).await?;
-        Ok(order)
     })
     .await
 }

@@ -1,4 +1,4 @@
-//! The master directory from auth's events, and the masters' request feed filters.
+//! The masters' directory from auth's events, and the masters' request feed filters.
 
 use crate::helpers::*;
 use serde_json::{Value, json};

@@ -123,41 +123,70 @@ impl utoipa::Modify for PlatformDocs {
     }
 }
 
-/// Adds to every operation the error answers the platform can give it, in the spec's error
-/// shape, unless the operation documents them itself: 400 when it takes parameters or a body,
-/// 413 and 415 when it takes a body, 401 when it needs a token, 404 when its path names a
-/// resource, and 503 everywhere (a dependency is down).
+/// The error answers, in one place. Every error an operation documents (`(status = 409)`, with
+/// or without a `description`) answers in the spec's error shape ([`crate::error::ErrorBody`]),
+/// described by its status when the operation does not say more; and every operation gets the
+/// error answers the platform can give it unless it documents them itself: 400 when it takes
+/// parameters or a body, 413 and 415 when it takes a body, 401 when it needs a token, 404 when
+/// its path names a resource, and 503 everywhere (a dependency is down). `HEAD` answers have
+/// no body.
 pub struct StandardErrors;
+
+/// What an error status means, for operations that do not say more.
+fn error_description(status: &str) -> &'static str {
+    match status {
+        "400" => "the request is malformed or a field is invalid",
+        "401" => "no access token, or it is invalid, expired or revoked",
+        "403" => "not allowed for this user",
+        "404" => "no such resource (or not yours to see)",
+        "409" => "the resource's state does not allow this",
+        "410" => "gone",
+        "413" => "the body is too large",
+        "415" => "the body's media type is not accepted",
+        "422" => "the request cannot be processed as it stands",
+        "429" => "too many requests; try again later (Retry-After)",
+        "503" => "a dependency is unavailable; try again (Retry-After)",
+        _ => "the request was refused",
+    }
+}
 
 impl utoipa::Modify for StandardErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
-                )
-                .build()
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str, has_body: bool| {
+            let answer = ResponseBuilder::new().description(description);
+            let shape = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            if has_body { answer.content("application/json", shape) } else { answer }.build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let names_resource = path.contains('{');
-            for operation in operations(item) {
+            for (operation, has_answer_body) in operations(item) {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let RefOr::T(documented) = response else { continue };
+                    if !is_error(status) || !documented.content.is_empty() {
+                        continue;
+                    }
+                    let description = match documented.description.as_str() {
+                        "" => error_description(status),
+                        described => described,
+                    };
+                    *response = error(description, has_answer_body).into();
+                }
                 let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let has_body = operation.request_body.is_some();
                 let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let answers = [
-                    ("400", has_params || has_body, "the request is malformed or a field is invalid"),
-                    ("401", secured, "no access token, or it is invalid, expired or revoked"),
-                    ("404", names_resource, "no such resource (or not yours to see)"),
-                    ("413", has_body, "the body is too large"),
-                    ("415", has_body, "the body's media type is not accepted"),
-                    ("503", true, "a dependency is unavailable; try again (Retry-After)"),
+                    ("400", has_params || has_body),
+                    ("401", secured),
+                    ("404", names_resource),
+                    ("413", has_body),
+                    ("415", has_body),
+                    ("503", true),
                 ];
-                for (status, applies, description) in answers {
+                for (status, applies) in answers {
                     if applies && !operation.responses.responses.contains_key(status) {
-                        operation.responses.responses.insert(status.to_owned(), error(description).into());
+                        let answer = error(error_description(status), has_answer_body);
+                        operation.responses.responses.insert(status.to_owned(), answer.into());
                     }
                 }
             }
@@ -165,19 +194,26 @@ impl utoipa::Modify for StandardErrors {
     }
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+fn is_error(status: &str) -> bool {
+    status.starts_with('4') || status.starts_with('5')
+}
+
+/// The operations of a path, each with whether its answers may have a body (not `HEAD`'s).
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&mut utoipa::openapi::path::Operation, bool)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.options.as_mut(),
-        item.head.as_mut(),
-        item.patch.as_mut(),
-        item.trace.as_mut(),
+        (item.get.as_mut(), true),
+        (item.put.as_mut(), true),
+        (item.post.as_mut(), true),
+        (item.delete.as_mut(), true),
+        (item.options.as_mut(), true),
+        (item.head.as_mut(), false),
+        (item.patch.as_mut(), true),
+        (item.trace.as_mut(), true),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(operation, has_answer_body)| operation.map(|operation| (operation, has_answer_body)))
 }
 
 /// The documented routes of a service: which methods each path template answers, so that a
@@ -353,6 +389,35 @@ mod tests {
         assert!(white_space().starts_with("\\u0009-\\u000D\\u0020\\u0085"), "{}", white_space());
         assert_eq!(text(0, 5).build().pattern, None);
         assert_eq!(text(3, 5).build().pattern.unwrap(), format!("[^{0}][\\s\\S]{{1,}}[^{0}]", white_space()));
+    }
+
+    #[test]
+    fn documented_errors_answer_in_the_error_shape_described_by_their_status() {
+        #[utoipa::path(post, path = "/things/{id}", request_body = String,
+            responses((status = 201), (status = 409), (status = 403, description = "not your thing")))]
+        #[allow(dead_code)]
+        fn post_thing() {}
+        #[utoipa::path(head, path = "/things/{id}", responses((status = 200), (status = 410)))]
+        #[allow(dead_code)]
+        fn head_thing() {}
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths(post_thing, head_thing), modifiers(&StandardErrors))]
+        struct Doc;
+
+        let document = serde_json::to_value(<Doc as utoipa::OpenApi>::openapi()).unwrap();
+        let post = &document["paths"]["/things/{id}"]["post"]["responses"];
+        let error_shape = serde_json::json!({ "$ref": "#/components/schemas/ErrorBody" });
+        for status in ["409", "403", "400", "404", "413", "415", "503"] {
+            assert_eq!(post[status]["content"]["application/json"]["schema"], error_shape, "{status}");
+        }
+        assert_eq!(post["409"]["description"], "the resource's state does not allow this");
+        assert_eq!(post["403"]["description"], "not your thing");
+        assert!(post["201"].get("content").is_none(), "success answers are left alone");
+        let head = &document["paths"]["/things/{id}"]["head"]["responses"];
+        assert_eq!(head["410"]["description"], "gone");
+        for status in ["410", "404", "503"] {
+            assert!(head[status].get("content").is_none(), "HEAD answers have no body: {status}");
+        }
     }
 
     #[test]

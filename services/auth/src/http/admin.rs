@@ -76,7 +76,7 @@ fn validate_filter(query: UserListQuery) -> Result<UserFilter, ApiError> {
 /// Users, newest first, filtered by role, status and text.
 #[utoipa::path(get, path = "/api/v2/admin/users", tag = "admin", security(("bearer" = [])),
     params(UserListQuery, PageQuery), responses((status = 200, body = Page<AdminUser>),
-        (status = 403, body = platform::error::ErrorBody)))]
+        (status = 403)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -99,7 +99,7 @@ async fn respond(state: &AppState, user: &AuthUser, target: i64, action: Action)
 /// Bans a user: they cannot sign in, and every session of theirs ends.
 #[utoipa::path(post, path = "/api/v2/admin/users/{id}/ban", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ReasonRequest, responses((status = 200, body = AdminUser),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody)))]
+        (status = 403), (status = 404)))]
 pub async fn ban(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -112,7 +112,7 @@ pub async fn ban(
 
 /// Lifts a ban or a suspension.
 #[utoipa::path(post, path = "/api/v2/admin/users/{id}/unban", tag = "admin", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = AdminUser), (status = 403, body = platform::error::ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 200, body = AdminUser), (status = 403)))]
 pub async fn unban(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     respond(&state, &user, id.into_inner(), Action::Unban).await
 }
@@ -120,7 +120,7 @@ pub async fn unban(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 /// Suspends a user until a given time.
 #[utoipa::path(post, path = "/api/v2/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = SuspendRequest, responses((status = 200, body = AdminUser),
-        (status = 400, body = platform::error::ErrorBody), (status = 403, body = platform::error::ErrorBody)))]
+        (status = 400), (status = 403)))]
 pub async fn suspend(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -134,7 +134,7 @@ pub async fn suspend(
 /// Changes a user's role (the only way to make an admin).
 #[utoipa::path(put, path = "/api/v2/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = RoleRequest, responses((status = 200, body = AdminUser),
-        (status = 403, body = platform::error::ErrorBody)))]
+        (status = 403)))]
 pub async fn change_role(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -146,7 +146,7 @@ pub async fn change_role(
 
 /// The audit trail of admin actions on a user, newest first.
 #[utoipa::path(get, path = "/api/v2/admin/users/{id}/audit", tag = "admin", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<AuditRecord>), (status = 403, body = platform::error::ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<AuditRecord>), (status = 403)))]
 pub async fn audit(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     let mut conn = state.db.get().await?;

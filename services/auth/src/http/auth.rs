@@ -160,10 +160,10 @@ fn session_response(state: &AppState, session: Session, mut response: actix_web:
 
 /// Creates an account and sends a 6-digit code by SMS or e-mail.
 #[utoipa::path(post, path = "/api/v2/auth/register", tag = "auth", request_body = RegisterRequest, responses(
-    (status = 201, body = TokenResponse), (status = 400, body = platform::error::ErrorBody),
-    (status = 403, description = "admin role requested", body = platform::error::ErrorBody),
-    (status = 409, description = "e-mail, phone or username taken", body = platform::error::ErrorBody),
-    (status = 429, description = "codes sent too often", body = platform::error::ErrorBody)))]
+    (status = 201, body = TokenResponse), (status = 400),
+    (status = 403, description = "admin role requested"),
+    (status = 409, description = "e-mail, phone or username taken"),
+    (status = 429, description = "codes sent too often")))]
 pub async fn register(
     state: web::Data<AppState>,
     body: platform::Json<RegisterRequest>,
@@ -185,10 +185,10 @@ fn client_ip(request: &HttpRequest) -> String {
 
 /// Signs in with e-mail or phone and password.
 #[utoipa::path(post, path = "/api/v2/auth/login", tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = TokenResponse), (status = 400, body = platform::error::ErrorBody),
-    (status = 401, description = "wrong login or password", body = platform::error::ErrorBody),
-    (status = 403, description = "banned or suspended", body = platform::error::ErrorBody),
-    (status = 429, description = "too many failed attempts", body = platform::error::ErrorBody)))]
+    (status = 200, body = TokenResponse), (status = 400),
+    (status = 401, description = "wrong login or password"),
+    (status = 403, description = "banned or suspended"),
+    (status = 429, description = "too many failed attempts")))]
 pub async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -204,8 +204,8 @@ const SPENT_CODE: &str = "the code has expired, was used, or has no tries left: 
 
 /// Confirms the phone number with the code sent by SMS.
 #[utoipa::path(post, path = "/api/v2/auth/verify-sms", tag = "auth", request_body = VerifySmsRequest, responses(
-    (status = 204), (status = 400, description = WRONG_CODE, body = platform::error::ErrorBody),
-    (status = 422, description = SPENT_CODE, body = platform::error::ErrorBody)))]
+    (status = 204), (status = 400, description = WRONG_CODE),
+    (status = 422, description = SPENT_CODE)))]
 pub async fn verify_sms(
     state: web::Data<AppState>,
     body: platform::Json<VerifySmsRequest>,
@@ -216,8 +216,8 @@ pub async fn verify_sms(
 
 /// Confirms the e-mail address with the code sent by e-mail.
 #[utoipa::path(post, path = "/api/v2/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest, responses(
-    (status = 204), (status = 400, description = WRONG_CODE, body = platform::error::ErrorBody),
-    (status = 422, description = SPENT_CODE, body = platform::error::ErrorBody)))]
+    (status = 204), (status = 400, description = WRONG_CODE),
+    (status = 422, description = SPENT_CODE)))]
 pub async fn verify_email(
     state: web::Data<AppState>,
     body: platform::Json<VerifyEmailRequest>,
@@ -228,7 +228,7 @@ pub async fn verify_email(
 
 /// Sends a new verification code (at most one a minute and five an hour per destination).
 #[utoipa::path(post, path = "/api/v2/auth/send-code", tag = "auth", request_body = SendCodeRequest, responses(
-    (status = 202), (status = 400, body = platform::error::ErrorBody), (status = 429, body = platform::error::ErrorBody)))]
+    (status = 202), (status = 400), (status = 429)))]
 pub async fn send_code(
     state: web::Data<AppState>,
     body: platform::Json<SendCodeRequest>,
@@ -246,8 +246,8 @@ fn refresh_token_of(request: &HttpRequest, body: Option<platform::Json<RefreshRe
 /// Exchanges a refresh token (body or cookie) for a new pair; the old one stops working.
 #[utoipa::path(post, path = "/api/v2/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 401, description = "invalid, expired or reused refresh token", body = platform::error::ErrorBody),
-    (status = 403, body = platform::error::ErrorBody)))]
+    (status = 401, description = "invalid, expired or reused refresh token"),
+    (status = 403)))]
 pub async fn refresh(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -261,7 +261,7 @@ pub async fn refresh(
 
 /// Signs out: revokes the refresh token and the access token.
 #[utoipa::path(post, path = "/api/v2/auth/logout", tag = "auth", request_body = RefreshRequest,
-    security(("bearer" = [])), responses((status = 204), (status = 401, body = platform::error::ErrorBody)))]
+    security(("bearer" = [])), responses((status = 204), (status = 401)))]
 pub async fn logout(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -35,7 +35,7 @@ pub struct UserHit {
 
 /// Users by username or name, best matches first.
 #[utoipa::path(get, path = "/api/v2/search/users", tag = "search", params(SearchQuery, PageQuery),
-    responses((status = 200, body = Page<UserHit>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<UserHit>), (status = 400)))]
 pub async fn users(
     state: web::Data<AppState>,
     query: web::Query<SearchQuery>,

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 
 /// Follows a user (idempotent).
 #[utoipa::path(post, path = "/api/v2/subscriptions/{user_id}", tag = "subscriptions", security(("bearer" = [])),
-    params(("user_id" = i64, Path)), responses((status = 204), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+    params(("user_id" = i64, Path)), responses((status = 204), (status = 403),
+        (status = 404), (status = 422)))]
 pub async fn follow(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     relation_rules::follow(&state, user.id, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -150,7 +150,7 @@ impl From<Related> for RelatedUser {
 
 /// The caller's profile.
 #[utoipa::path(get, path = "/api/v2/users/me", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = OwnProfile), (status = 401, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = OwnProfile), (status = 401)))]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let mut conn = state.db.get().await?;
     let profile = users::find(&mut conn, user.id).await?;
@@ -159,8 +159,8 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
 
 /// Changes the caller's profile.
 #[utoipa::path(put, path = "/api/v2/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateProfile,
-    responses((status = 200, body = OwnProfile), (status = 400, body = platform::error::ErrorBody),
-        (status = 401, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = OwnProfile), (status = 400),
+        (status = 401)))]
 pub async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -185,8 +185,8 @@ pub struct AvatarForm {
 #[utoipa::path(post, path = "/api/v2/users/me/avatar", tag = "users", security(("bearer" = [])),
     request_body(content((AvatarForm = "multipart/form-data",
         encoding(("avatar" = (content_type = "image/jpeg, image/png, image/gif, image/webp")))))),
-    responses((status = 200, body = AvatarResponse), (status = 400, body = platform::error::ErrorBody),
-        (status = 413, body = platform::error::ErrorBody), (status = 415, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = AvatarResponse), (status = 400),
+        (status = 413), (status = 415)))]
 pub async fn upload_avatar(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -230,14 +230,14 @@ pub async fn upload_avatar(
 
 /// A user's public profile: no e-mail or phone; masters show their statistics.
 #[utoipa::path(get, path = "/api/v2/users/{id}", tag = "users", params(("id" = i64, Path)),
-    responses((status = 200, body = PublicProfile), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = PublicProfile), (status = 404)))]
 pub async fn public_profile(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(profiles::public_profile(&state, id.into_inner()).await?))
 }
 
 /// Blocks a user: no chats, calls or comments from them; follows between you end.
 #[utoipa::path(post, path = "/api/v2/users/{id}/block", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+    responses((status = 204), (status = 404), (status = 422)))]
 pub async fn block(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     relation_rules::block(&state, user.id, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -25,7 +25,7 @@ pub struct OpenChat {
 /// The caller's chats, most recently active first, with the last message, the unread count
 /// and the partner's presence.
 #[utoipa::path(get, path = "/api/v2/chats", tag = "chats", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<ChatView>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<ChatView>), (status = 400)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -40,7 +40,7 @@ pub async fn list(
 /// when either has blocked the other.
 #[utoipa::path(post, path = "/api/v2/chats", tag = "chats", request_body = OpenChat, security(("bearer" = [])),
     responses((status = 201, body = ChatView), (status = 200, body = ChatView),
-        (status = 400, body = platform::error::ErrorBody), (status = 403, body = platform::error::ErrorBody)))]
+        (status = 400), (status = 403)))]
 pub async fn open(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -53,7 +53,7 @@ pub async fn open(
 
 /// One of the caller's chats (404 for anyone else).
 #[utoipa::path(get, path = "/api/v2/chats/{id}", tag = "chats", security(("bearer" = [])),
-    responses((status = 200, body = ChatView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = ChatView), (status = 404)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(chats::view(&state, &user, *id).await?))
 }

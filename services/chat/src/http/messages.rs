@@ -67,8 +67,8 @@ pub struct ReadState {
 
 /// A chat's messages by sequence number; deleted ones appear as tombstones.
 #[utoipa::path(get, path = "/api/v2/chats/{id}/messages", tag = "chats", params(HistoryQuery), security(("bearer" = [])),
-    responses((status = 200, body = History), (status = 400, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = History), (status = 400),
+        (status = 404)))]
 pub async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -97,8 +97,8 @@ pub async fn history(
 #[utoipa::path(post, path = "/api/v2/chats/{id}/messages", tag = "chats", request_body = SendMessage,
     security(("bearer" = [])),
     responses((status = 201, body = Message), (status = 200, body = Message),
-        (status = 400, body = platform::error::ErrorBody), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody)))]
+        (status = 400), (status = 403),
+        (status = 404)))]
 pub async fn send(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -113,9 +113,9 @@ pub async fn send(
 /// Edits one's own text message within the edit window (409 `edit_window_passed` after it).
 #[utoipa::path(patch, path = "/api/v2/chats/{id}/messages/{message_id}", tag = "chats", request_body = EditMessage,
     security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Message), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -131,8 +131,8 @@ pub async fn edit(
 
 /// Deletes one's own message within the edit window: it stays in history as a tombstone.
 #[utoipa::path(delete, path = "/api/v2/chats/{id}/messages/{message_id}", tag = "chats", security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Message), (status = 403),
+        (status = 404), (status = 409)))]
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -146,8 +146,8 @@ pub async fn delete(
 /// Moves the caller's read mark forward (a smaller `seq` changes nothing); the partner sees a
 /// `read` frame.
 #[utoipa::path(post, path = "/api/v2/chats/{id}/read", tag = "chats", request_body = ReadMark, security(("bearer" = [])),
-    responses((status = 200, body = ReadState), (status = 400, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = ReadState), (status = 400),
+        (status = 404)))]
 pub async fn read(
     state: web::Data<AppState>,
     user: AuthUser,

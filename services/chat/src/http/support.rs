@@ -100,8 +100,8 @@ pub struct QueueQuery {
 /// WebP or PDF by content, 10 MB each: 415 or 413 otherwise, and nothing is created).
 #[utoipa::path(post, path = "/api/v2/support/tickets", tag = "support", security(("bearer" = [])),
     request_body(content((OpenTicket = "application/json"), (OpenTicketForm = "multipart/form-data"))),
-    responses((status = 201, body = TicketView), (status = 400, body = platform::error::ErrorBody),
-        (status = 413, body = platform::error::ErrorBody), (status = 415, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = TicketView), (status = 400),
+        (status = 413), (status = 415)))]
 pub async fn open(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -133,7 +133,7 @@ pub async fn open(
 
 /// The caller's tickets, most recently active first.
 #[utoipa::path(get, path = "/api/v2/support/tickets", tag = "support", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Ticket>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<Ticket>), (status = 400)))]
 pub async fn mine(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -146,7 +146,7 @@ pub async fn mine(
 /// A ticket with its thread (oldest first) and files, for its author and admins (404 for
 /// anyone else).
 #[utoipa::path(get, path = "/api/v2/support/tickets/{id}", tag = "support", security(("bearer" = [])),
-    responses((status = 200, body = TicketView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = TicketView), (status = 404)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(tickets::view(&state, &user, *id).await?))
 }
@@ -155,8 +155,8 @@ pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 /// `ticket_closed` (reopen it first).
 #[utoipa::path(post, path = "/api/v2/support/tickets/{id}/replies", tag = "support", request_body = NewReply,
     security(("bearer" = [])),
-    responses((status = 201, body = Reply), (status = 400, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = Reply), (status = 400),
+        (status = 404), (status = 409)))]
 pub async fn reply(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -169,8 +169,8 @@ pub async fn reply(
 
 /// The author reopens a resolved or closed ticket (409 `invalid_transition` otherwise).
 #[utoipa::path(post, path = "/api/v2/support/tickets/{id}/reopen", tag = "support", security(("bearer" = [])),
-    responses((status = 200, body = TicketView), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = TicketView), (status = 404),
+        (status = 409)))]
 pub async fn reopen(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(tickets::reopen(&state, &user, *id).await?))
 }
@@ -179,7 +179,7 @@ pub async fn reopen(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 #[utoipa::path(get, path = "/api/v2/support/tickets/{id}/attachments/{attachment_id}", tag = "support",
     security(("bearer" = [])),
     responses((status = 200, description = "the file", content_type = "application/octet-stream"),
-        (status = 404, body = platform::error::ErrorBody)))]
+        (status = 404)))]
 pub async fn attachment(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -196,8 +196,8 @@ pub async fn attachment(
 /// Every ticket, most recently active first, filtered by status, assignee, category and age.
 #[utoipa::path(get, path = "/api/v2/admin/support/tickets", tag = "admin", params(QueueQuery, PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Ticket>), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<Ticket>), (status = 400),
+        (status = 403)))]
 pub async fn queue(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -217,8 +217,8 @@ pub async fn queue(
 
 /// A ticket with its thread, files and the audit trail of admin actions.
 #[utoipa::path(get, path = "/api/v2/admin/support/tickets/{id}", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = AdminTicketView), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = AdminTicketView), (status = 403),
+        (status = 404)))]
 pub async fn admin_details(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -233,9 +233,9 @@ pub async fn admin_details(
 /// closed; others answer 409 `invalid_transition`. The status it already has changes nothing.
 #[utoipa::path(patch, path = "/api/v2/admin/support/tickets/{id}", tag = "admin", request_body = TicketUpdate,
     security(("bearer" = [])),
-    responses((status = 200, body = AdminTicketView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = AdminTicketView), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -252,9 +252,9 @@ pub async fn update(
 /// 409 `ticket_closed`.
 #[utoipa::path(post, path = "/api/v2/admin/support/tickets/{id}/replies", tag = "admin", request_body = NewReply,
     security(("bearer" = [])),
-    responses((status = 201, body = Reply), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = Reply), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn admin_reply(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -40,7 +40,7 @@ pub fn parse_after(after: &str) -> Result<BTreeMap<i64, i64>, String> {
 /// cookie (401 before the upgrade otherwise); see docs/realtime.md for frames and close codes.
 #[utoipa::path(get, path = "/api/v2/ws", tag = "realtime", params(Connect), security(("bearer" = [])),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 400, body = platform::error::ErrorBody)))]
+        (status = 400)))]
 pub async fn connect(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -91,7 +91,7 @@ async fn achievements_of(state: &AppState, user_id: i64) -> Result<Achievements,
 
 /// The caller's points and level.
 #[utoipa::path(get, path = "/api/v2/gamification/level", tag = "gamification", security(("bearer" = [])),
-    responses((status = 200, body = LevelInfo), (status = 401, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = LevelInfo), (status = 401)))]
 pub async fn level(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(gamification::level_of(&state, user.id).await?))
 }
@@ -106,7 +106,7 @@ pub async fn levels() -> HttpResponse {
 
 /// The caller's achievements: every achievement with progress and when it was unlocked.
 #[utoipa::path(get, path = "/api/v2/gamification/achievements", tag = "gamification", security(("bearer" = [])),
-    responses((status = 200, body = Achievements), (status = 401, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Achievements), (status = 401)))]
 pub async fn my_achievements(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(achievements_of(&state, user.id).await?))
 }
@@ -132,7 +132,7 @@ async fn board(
 
 /// The all-time leaderboard.
 #[utoipa::path(get, path = "/api/v2/gamification/leaderboard", tag = "gamification", params(PageQuery),
-    responses((status = 200, body = Leaderboard), (status = 503, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Leaderboard), (status = 503)))]
 pub async fn leaderboard(state: web::Data<AppState>, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(board(&state, Period::All, None, None, &page).await?))
 }
@@ -140,7 +140,7 @@ pub async fn leaderboard(state: web::Data<AppState>, page: web::Query<PageQuery>
 /// A leaderboard by period (all time, this month, this week), region and role.
 #[utoipa::path(get, path = "/api/v2/gamification/leaderboard/advanced", tag = "gamification",
     params(LeaderboardQuery, PageQuery),
-    responses((status = 200, body = Leaderboard), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Leaderboard), (status = 400)))]
 pub async fn advanced_leaderboard(
     state: web::Data<AppState>,
     query: web::Query<LeaderboardQuery>,
@@ -153,8 +153,8 @@ pub async fn advanced_leaderboard(
 /// Admins award (or take back) points; recorded in the ledger like every other award.
 #[utoipa::path(post, path = "/api/v2/gamification/award-points", tag = "gamification", request_body = AwardBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AwardResult), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = AwardResult), (status = 400),
+        (status = 403)))]
 pub async fn award_points(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -167,7 +167,7 @@ pub async fn award_points(
 /// Rebuilds every current leaderboard from the ledger (admins).
 #[utoipa::path(post, path = "/api/v2/gamification/leaderboard/rebuild", tag = "gamification",
     security(("bearer" = [])),
-    responses((status = 200), (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200), (status = 403)))]
 pub async fn rebuild_leaderboards(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let boards = gamification::rebuild(&state, &user).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "boards": boards })))

@@ -96,7 +96,7 @@ impl MasterQuery {
 
 /// Masters by region, category, minimum rating and text, by relevance or rating (public).
 #[utoipa::path(get, path = "/api/v2/search/masters", tag = "masters", params(MasterQuery, PageQuery),
-    responses((status = 200, body = Page<MasterView>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<MasterView>), (status = 400)))]
 pub async fn search(
     state: web::Data<AppState>,
     query: web::Query<MasterQuery>,
@@ -113,7 +113,7 @@ pub async fn search(
 
 /// One master's directory entry (public).
 #[utoipa::path(get, path = "/api/v2/masters/{id}", tag = "masters",
-    responses((status = 200, body = MasterView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = MasterView), (status = 404)))]
 pub async fn details(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let master = masters::find(&state, *id).await?;
     Ok(HttpResponse::Ok().json(MasterView::new(master, None)))
@@ -133,8 +133,8 @@ pub struct ServicesBody {
 /// A master sets the regions and categories they serve.
 #[utoipa::path(put, path = "/api/v2/masters/me", tag = "masters", request_body = ServicesBody,
     security(("bearer" = [])),
-    responses((status = 200, body = MasterView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = MasterView), (status = 400),
+        (status = 403)))]
 pub async fn set_services(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -103,7 +103,7 @@ pub struct ReviewBody {
 
 /// The caller's orders, as buyer or as master, newest first.
 #[utoipa::path(get, path = "/api/v2/orders", tag = "orders", params(OrderFilter, PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<OrderView>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<OrderView>), (status = 400)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -118,7 +118,7 @@ pub async fn list(
 
 /// An order with its status history (its buyer, its master and admins only).
 #[utoipa::path(get, path = "/api/v2/orders/{id}", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (order, history) = orders::view(&state, &user, OrderId(*id)).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(order, Some(history))))
@@ -128,9 +128,9 @@ pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 /// work starts). 403 for the wrong side, 409 when the order's status does not allow it.
 #[utoipa::path(post, path = "/api/v2/orders/{id}/{action}", tag = "orders", request_body = Option<ActionBody>,
     params(("id" = i64, Path), ("action" = SimpleOrderAction, Path)), security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn act(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -147,9 +147,9 @@ pub async fn act(
 /// finished).
 #[utoipa::path(post, path = "/api/v2/orders/{id}/request_revision", tag = "orders", request_body = RevisionBody,
     params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn request_revision(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -164,9 +164,9 @@ pub async fn request_revision(
 /// The buyer of a completed order reviews the master, once.
 #[utoipa::path(post, path = "/api/v2/orders/{id}/review", tag = "orders", request_body = ReviewBody,
     security(("bearer" = [])),
-    responses((status = 201, body = Review), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = Review), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn review(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -185,7 +185,7 @@ pub struct ReviewFilter {
 
 /// A master's reviews, newest first (public).
 #[utoipa::path(get, path = "/api/v2/reviews", tag = "orders", params(ReviewFilter, PageQuery),
-    responses((status = 200, body = Page<Review>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<Review>), (status = 400)))]
 pub async fn reviews(
     state: web::Data<AppState>,
     filter: web::Query<ReviewFilter>,

@@ -33,9 +33,9 @@ impl From<Proposal> for ProposalView {
 /// Masters offer a price and a deadline, once per request, on open requests of others.
 #[utoipa::path(post, path = "/api/v2/requests/{id}/proposals", tag = "requests", request_body = ProposalInput,
     security(("bearer" = [])),
-    responses((status = 201, body = ProposalView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = ProposalView), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -48,7 +48,7 @@ pub async fn create(
 
 /// The request's owner sees every proposal; a master sees their own.
 #[utoipa::path(get, path = "/api/v2/requests/{id}/proposals", tag = "requests", security(("bearer" = [])),
-    responses((status = 200, body = Proposals), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Proposals), (status = 404)))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let proposals = proposals::list(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(Proposals { items: proposals.into_iter().map(ProposalView::from).collect() }))
@@ -58,8 +58,8 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>
 /// once: a second accept (racing or not) gets 409.
 #[utoipa::path(post, path = "/api/v2/requests/{id}/proposals/{proposal_id}/accept", tag = "requests",
     security(("bearer" = [])),
-    responses((status = 201, body = OrderView), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = OrderView), (status = 403),
+        (status = 404), (status = 409)))]
 pub async fn accept(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -118,8 +118,8 @@ fn page_of(requests: Vec<Request>, page: &platform::pagination::PageRequest) -> 
 /// Buyers: their own requests. Masters: open requests, filterable.
 #[utoipa::path(get, path = "/api/v2/requests", tag = "requests", params(RequestFilter, PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<RequestView>), (status = 400, body = platform::error::ErrorBody),
-        (status = 401, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<RequestView>), (status = 400),
+        (status = 401)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -135,8 +135,8 @@ pub async fn list(
 /// Buyers post a request; `request.created` tells masters of its region and categories.
 #[utoipa::path(post, path = "/api/v2/requests", tag = "requests", request_body = RequestInput,
     security(("bearer" = [])),
-    responses((status = 201, body = RequestView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = RequestView), (status = 400),
+        (status = 403)))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -148,7 +148,7 @@ pub async fn create(
 
 /// A request's details; counts one view per viewer per hour.
 #[utoipa::path(get, path = "/api/v2/requests/{id}", tag = "requests", security(("bearer" = [])),
-    responses((status = 200, body = RequestView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 404)))]
 pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let request = requests::view(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
@@ -157,9 +157,9 @@ pub async fn details(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 /// The owner edits an open request.
 #[utoipa::path(patch, path = "/api/v2/requests/{id}", tag = "requests", request_body = RequestEdit,
     security(("bearer" = [])),
-    responses((status = 200, body = RequestView), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody),
-        (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 400),
+        (status = 403), (status = 404),
+        (status = 409)))]
 pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -172,8 +172,8 @@ pub async fn edit(
 
 /// The owner closes an open request (it becomes cancelled).
 #[utoipa::path(post, path = "/api/v2/requests/{id}/close", tag = "requests", security(("bearer" = [])),
-    responses((status = 200, body = RequestView), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403),
+        (status = 404), (status = 409)))]
 pub async fn close(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let request = requests::close(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))
@@ -181,8 +181,8 @@ pub async fn close(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 
 /// The owner reopens a cancelled or expired request for another period.
 #[utoipa::path(post, path = "/api/v2/requests/{id}/reopen", tag = "requests", security(("bearer" = [])),
-    responses((status = 200, body = RequestView), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403),
+        (status = 404), (status = 409)))]
 pub async fn reopen(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let request = requests::reopen(&state, &user, RequestId(*id)).await?;
     Ok(HttpResponse::Ok().json(RequestView::from(request)))

@@ -28,8 +28,8 @@ pub struct AnalyzeOptions {
 /// running → done | failed) and every finding names the method that produced it.
 #[utoipa::path(post, path = "/api/v2/videos/{id}/analyze", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = AnalyzeBody,
-    responses((status = 202, body = Analysis), (status = 400, body = platform::error::ErrorBody),
-              (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 202, body = Analysis), (status = 400),
+              (status = 404), (status = 409)))]
 pub async fn analyze(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -46,7 +46,7 @@ pub async fn analyze(
 
 /// The analyses of my video, newest first.
 #[utoipa::path(get, path = "/api/v2/videos/{id}/analysis", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = [Analysis]), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = [Analysis]), (status = 404)))]
 pub async fn analyses(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -98,7 +98,7 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
 /// Starts a chunked upload (1 MB chunks).
 #[utoipa::path(post, path = "/api/v2/uploads", tag = "uploads", security(("bearer" = [])), request_body = StartChunks,
     responses((status = 201, body = Progress),
-        (status = 413, description = "`file_size` is above the largest upload", body = platform::error::ErrorBody)))]
+        (status = 413, description = "`file_size` is above the largest upload")))]
 pub async fn start(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -178,8 +178,8 @@ pub struct ChunkForm {
 /// Sends one chunk; any order, idempotent.
 #[utoipa::path(post, path = "/api/v2/uploads/{id}/chunks", tag = "uploads", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body(content = ChunkForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = Progress), (status = 409, body = platform::error::ErrorBody),
-              (status = 415, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Progress), (status = 409),
+              (status = 415), (status = 422)))]
 pub async fn chunk(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -298,7 +298,7 @@ pub async fn status(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uu
 
 /// Cancels an upload that has not become a video: its received bytes are deleted.
 #[utoipa::path(delete, path = "/api/v2/uploads/{id}", tag = "uploads", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 204), (status = 409, body = platform::error::ErrorBody)))]
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 409)))]
 pub async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.db.get().await?;
     let upload = own_upload(&mut conn, *id, user.id).await?;

@@ -27,8 +27,8 @@ pub struct FeedQuery {
 /// videos of people who blocked me or whom I blocked are never shown (a page may then hold
 /// fewer items than the limit; `next_cursor` says whether more follow).
 #[utoipa::path(get, path = "/api/v2/videos/feed", tag = "videos", params(FeedQuery, PageQuery),
-    responses((status = 200, body = Page<VideoView>), (status = 401, body = platform::error::ErrorBody),
-              (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<VideoView>), (status = 401),
+              (status = 400)))]
 pub async fn feed(
     state: web::Data<AppState>,
     user: Option<AuthUser>,
@@ -63,7 +63,7 @@ pub struct SearchQuery {
 
 /// Searches ready videos, best match first (newest first without words).
 #[utoipa::path(get, path = "/api/v2/search/videos", tag = "videos", params(SearchQuery, PageQuery),
-    responses((status = 200, body = Page<VideoView>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<VideoView>), (status = 400)))]
 pub async fn search(
     state: web::Data<AppState>,
     user: Option<AuthUser>,

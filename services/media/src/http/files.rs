@@ -27,7 +27,7 @@ pub fn url(path: &str) -> String {
            ("Range" = Option<String>, Header, description = "bytes=<from>-<to>")),
     responses((status = 200, description = "the file"), (status = 206, description = "the requested range"),
               (status = 302, description = "a presigned URL of the file (S3 storage)"),
-              (status = 304, description = "not modified"), (status = 416, body = platform::error::ErrorBody)))]
+              (status = 304, description = "not modified"), (status = 416)))]
 pub async fn get_file(
     state: web::Data<AppState>,
     request: HttpRequest,

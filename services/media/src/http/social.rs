@@ -39,7 +39,7 @@ fn comment_text() -> utoipa::openapi::schema::Object {
 
 /// Comments on a video.
 #[utoipa::path(post, path = "/api/v2/videos/{id}/comments", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
-    request_body = NewComment, responses((status = 201, body = Comment), (status = 403, body = platform::error::ErrorBody)))]
+    request_body = NewComment, responses((status = 201, body = Comment), (status = 403)))]
 pub async fn comment(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -66,7 +66,7 @@ pub async fn comments(
 /// Deletes a comment: its author, or the video's owner.
 #[utoipa::path(delete, path = "/api/v2/videos/{id}/comments/{comment_id}", tag = "videos", security(("bearer" = [])),
     params(("id" = i64, Path), ("comment_id" = i64, Path)),
-    responses((status = 204), (status = 403, body = platform::error::ErrorBody), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_comment(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -124,7 +124,7 @@ fn story_text() -> utoipa::openapi::schema::Object {
 #[utoipa::path(post, path = "/api/v2/stories", tag = "stories", security(("bearer" = [])),
     request_body(content((StoryForm = "multipart/form-data", encoding(("media" = (content_type =
         "image/jpeg, image/png, image/webp, video/mp4, video/quicktime, video/x-msvideo, video/webm, audio/ogg, audio/mpeg, audio/mp4")))))),
-    responses((status = 201, body = StoryView), (status = 415, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = StoryView), (status = 415)))]
 pub async fn create_story(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -205,7 +205,7 @@ pub async fn stories(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
 
 /// A story.
 #[utoipa::path(get, path = "/api/v2/stories/{id}", tag = "stories", params(("id" = i64, Path)),
-    responses((status = 200, body = StoryView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = StoryView), (status = 404)))]
 pub async fn story(
     state: web::Data<AppState>,
     user: Option<AuthUser>,
@@ -227,7 +227,7 @@ pub async fn user_stories(
 
 /// Marks a story as viewed by me (each viewer counts once; the author never).
 #[utoipa::path(post, path = "/api/v2/stories/{id}/view", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Viewed), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Viewed), (status = 404)))]
 pub async fn view_story(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -239,7 +239,7 @@ pub async fn view_story(
 /// Who viewed my story, latest first.
 #[utoipa::path(get, path = "/api/v2/stories/{id}/viewers", tag = "stories", security(("bearer" = [])),
     params(("id" = i64, Path), PageQuery),
-    responses((status = 200, body = Page<StoryViewer>), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<StoryViewer>), (status = 404)))]
 pub async fn story_viewers(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -252,7 +252,7 @@ pub async fn story_viewers(
 
 /// Likes a story (idempotent).
 #[utoipa::path(post, path = "/api/v2/stories/{id}/like", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LikeState), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = LikeState), (status = 404)))]
 pub async fn like_story(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -263,7 +263,7 @@ pub async fn like_story(
 
 /// Takes back a like of a story (idempotent).
 #[utoipa::path(post, path = "/api/v2/stories/{id}/unlike", tag = "stories", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LikeState), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = LikeState), (status = 404)))]
 pub async fn unlike_story(
     state: web::Data<AppState>,
     user: AuthUser,

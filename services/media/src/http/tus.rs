@@ -69,9 +69,9 @@ pub async fn options(state: web::Data<AppState>) -> HttpResponse {
             description = "`partial` for a piece of a later upload, or `final;` and the pieces' URLs"),
     ),
     request_body(content = Option<UploadBytes>, content_type = "application/offset+octet-stream", description = "optional first bytes"),
-    responses((status = 201, description = "created; Location names the upload"), (status = 413, body = platform::error::ErrorBody),
-              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody),
-              (status = 460, body = platform::error::ErrorBody)))]
+    responses((status = 201, description = "created; Location names the upload"), (status = 413),
+              (status = 412, description = WRONG_VERSION),
+              (status = 460)))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -221,9 +221,9 @@ pub async fn head(
         ("Upload-Offset" = u64, Header, description = "where these bytes go: the upload's current offset")),
     request_body(content = UploadBytes, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "written; Upload-Offset is the new offset (Video-Id once complete)"),
-              (status = 409, body = platform::error::ErrorBody), (status = 410, body = platform::error::ErrorBody),
-              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody),
-              (status = 423, body = platform::error::ErrorBody), (status = 460, body = platform::error::ErrorBody)))]
+              (status = 409), (status = 410),
+              (status = 412, description = WRONG_VERSION),
+              (status = 423), (status = 460)))]
 pub async fn patch(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -258,8 +258,8 @@ pub async fn patch(
 /// Terminates an unfinished upload: its bytes are deleted.
 #[utoipa::path(delete, path = "/api/v2/media/tus/{id}", tag = "tus", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0")),
-    responses((status = 204), (status = 409, body = platform::error::ErrorBody),
-              (status = 412, description = WRONG_VERSION, body = platform::error::ErrorBody)))]
+    responses((status = 204), (status = 409),
+              (status = 412, description = WRONG_VERSION)))]
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,

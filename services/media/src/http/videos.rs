@@ -54,8 +54,8 @@ pub struct UploadForm {
     request_body(content((UploadForm = "multipart/form-data", encoding(
         ("video" = (content_type = "video/mp4, video/quicktime, video/x-msvideo, video/webm")),
         ("thumbnail" = (content_type = "image/jpeg, image/png, image/webp")))))),
-    responses((status = 201, body = VideoView), (status = 413, body = platform::error::ErrorBody),
-              (status = 415, body = platform::error::ErrorBody), (status = 422, body = platform::error::ErrorBody)))]
+    responses((status = 201, body = VideoView), (status = 413),
+              (status = 415), (status = 422)))]
 pub async fn upload(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -131,7 +131,7 @@ pub async fn upload(
 /// (once per viewer and hour: the user, else the `X-Client-Id` key, else the address).
 #[utoipa::path(get, path = "/api/v2/videos/{id}", tag = "videos", params(("id" = i64, Path),
         ("X-Client-Id" = Option<String>, Header, description = "a stable key of an anonymous viewer")),
-    responses((status = 200, body = VideoView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = VideoView), (status = 404)))]
 pub async fn details(
     state: web::Data<AppState>,
     user: Option<AuthUser>,
@@ -156,8 +156,8 @@ pub async fn details(
 /// description. Another user's video answers 404 and does not change.
 #[utoipa::path(patch, path = "/api/v2/videos/{id}", tag = "videos", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = VideoEdit,
-    responses((status = 200, body = VideoView), (status = 404, body = platform::error::ErrorBody),
-              (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = VideoView), (status = 404),
+              (status = 400)))]
 pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 /// Deliveries that ran out of attempts or were refused, most recent first.
 #[utoipa::path(get, path = "/api/v2/notifications/admin/dead-letters", tag = "admin", params(PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Delivery>), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<Delivery>), (status = 400),
+        (status = 403)))]
 pub async fn dead_letters(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -30,8 +30,8 @@ pub async fn dead_letters(
 /// Puts a dead letter back in the queue with a fresh count of attempts (409 if it is not dead).
 #[utoipa::path(post, path = "/api/v2/notifications/admin/dead-letters/{id}/requeue", tag = "admin",
     security(("bearer" = [])),
-    responses((status = 200, body = Delivery), (status = 403, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody), (status = 409, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Delivery), (status = 403),
+        (status = 404), (status = 409)))]
 pub async fn requeue(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     let mut conn = state.db.get().await?;
@@ -72,8 +72,8 @@ pub struct DeliveryLog {
 /// The delivery log of a user or of a notification, newest first.
 #[utoipa::path(get, path = "/api/v2/notifications/admin/deliveries", tag = "admin", params(LogFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = DeliveryLog), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = DeliveryLog), (status = 400),
+        (status = 403)))]
 pub async fn deliveries(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -96,8 +96,8 @@ pub async fn deliveries(
 /// Development mode: the messages recorded instead of sent, newest first.
 #[utoipa::path(get, path = "/api/v2/notifications/admin/recorded", tag = "admin", params(PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<RecordedMessage>), (status = 400, body = platform::error::ErrorBody),
-        (status = 403, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<RecordedMessage>), (status = 400),
+        (status = 403)))]
 pub async fn recorded(
     state: web::Data<AppState>,
     user: AuthUser,

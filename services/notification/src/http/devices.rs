@@ -38,8 +38,8 @@ pub struct PushTokenView {
 /// Registers the caller's device for push, or unregisters it with `"active": false`.
 #[utoipa::path(post, path = "/api/v2/notifications/push-token", tag = "devices", request_body = PushTokenBody,
     security(("bearer" = [])),
-    responses((status = 200, body = PushTokenView), (status = 400, body = platform::error::ErrorBody),
-        (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = PushTokenView), (status = 400),
+        (status = 404)))]
 pub async fn push_token(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -65,7 +65,7 @@ pub struct Updated {
 /// The caller's notifications, newest first (`Accept-Language: kk` for Kazakh).
 #[utoipa::path(get, path = "/api/v2/notifications", tag = "notifications", params(ListFilter, PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<NotificationView>), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Page<NotificationView>), (status = 400)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -101,7 +101,7 @@ pub async fn read_all(state: web::Data<AppState>, user: AuthUser) -> Result<Http
 
 /// Marks one of the caller's notifications read (404 for anyone else's).
 #[utoipa::path(post, path = "/api/v2/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
-    responses((status = 200, body = NotificationView), (status = 404, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = NotificationView), (status = 404)))]
 pub async fn read(
     state: web::Data<AppState>,
     user: AuthUser,

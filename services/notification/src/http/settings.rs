@@ -140,7 +140,7 @@ pub async fn show(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResp
 /// the new quiet hours no longer cover this moment).
 #[utoipa::path(post, path = "/api/v2/notifications/settings", tag = "settings", request_body = SettingsUpdate,
     security(("bearer" = [])),
-    responses((status = 200, body = SettingsView), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = SettingsView), (status = 400)))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,

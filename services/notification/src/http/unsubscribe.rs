@@ -24,7 +24,7 @@ pub struct Unsubscribed {
 
 /// Stops e-mail of the link's kind for the link's user.
 #[utoipa::path(post, path = "/api/v2/notifications/unsubscribe", tag = "settings", params(UnsubscribeQuery),
-    responses((status = 200, body = Unsubscribed), (status = 400, body = platform::error::ErrorBody)))]
+    responses((status = 200, body = Unsubscribed), (status = 400)))]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
     query: web::Query<UnsubscribeQuery>,

@@ -97,10 +97,20 @@ impl<C: ServiceConfig> Declaration<C> {
     }
 }
 
+/// How long the runtime waits, once the service has stopped, for blocking work still running.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The whole `main` of a service binary.
 pub fn main<C: ServiceConfig>(declaration: &Declaration<C>) -> anyhow::Result<()> {
     let args = std::env::args().skip(1).collect();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(declaration.run(args))
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let outcome = runtime.block_on(declaration.run(args));
+    // Shutdown has given up on what outlived its deadline (a Kafka client closing against a
+    // broker that no longer answers, on a blocking thread); dropping the runtime would wait
+    // for it forever. Its offsets stay uncommitted and its outbox rows unsent: the next
+    // replica replays them, and the inbox absorbs the replay.
+    runtime.shutdown_timeout(EXIT_GRACE);
+    outcome
 }
 
 type Task = Box<dyn FnOnce(&mut Application) + Send>;

@@ -77,6 +77,15 @@ impl KafkaBroker {
         }
     }
 
+    /// SIGSTOP: the broker stops answering but keeps every connection open, as a broker behind
+    /// a dead network path does. [`KafkaBroker::kill`] (and so drop) ends it still frozen.
+    pub fn freeze(&self) {
+        if let Some(child) = &self.child {
+            // SAFETY: signalling our own child process.
+            unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
+        }
+    }
+
     pub async fn restart(&mut self) {
         self.kill();
         let address = format!("tcp://127.0.0.1:{}", self.port);

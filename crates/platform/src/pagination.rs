@@ -47,14 +47,16 @@ impl PageQuery {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::validation([("limit", format!("must be between 1 and {MAX_LIMIT}"))]));
         }
+        // An offset is checked even beside a cursor (which then wins): a wrong value is refused
+        // wherever it is.
+        if self.offset.is_some_and(|offset| !(0..=MAX_OFFSET).contains(&offset)) {
+            return Err(ApiError::validation([("offset", format!("must be between 0 and {MAX_OFFSET}"))]));
+        }
         // An empty `cursor=` is how many clients write "no cursor".
         let cursor = self.cursor.as_deref().filter(|c| !c.is_empty());
         let start = match (cursor, self.offset) {
             (Some(cursor), _) => {
                 decode(cursor).ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not valid"))?
-            }
-            (None, Some(offset)) if !(0..=MAX_OFFSET).contains(&offset) => {
-                return Err(ApiError::validation([("offset", format!("must be between 0 and {MAX_OFFSET}"))]));
             }
             (None, Some(offset)) => Start::Offset(offset),
             (None, None) => Start::First,
@@ -182,6 +184,9 @@ mod tests {
         assert!(query(Some(101), None, None).parse().is_err());
         assert!(query(None, None, Some(-1)).parse().is_err());
         assert!(query(None, None, Some(i64::MAX)).parse().is_err(), "no overflow further on");
+        let beside_a_cursor = query(None, Some("o40"), Some(-5)).parse().unwrap_err();
+        assert_eq!(beside_a_cursor.code, "validation_failed", "a wrong offset is refused beside a cursor too");
+        assert_eq!(query(None, Some("o40"), Some(5)).parse().unwrap().start, Start::Offset(40), "the cursor wins");
         assert_eq!(query(None, Some("garbage!"), None).parse().unwrap_err().code, "invalid_cursor");
         assert_eq!(query(None, Some(""), Some(3)).parse().unwrap().start, Start::Offset(3), "an empty cursor is none");
     }

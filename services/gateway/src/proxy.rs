@@ -398,6 +398,16 @@ impl ProxyHttp for Gateway {
             return Ok(answered);
         }
         let search = path == "/api/v2/search";
+        if search && method != "GET" && method != "HEAD" {
+            let error = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not allowed on {path}"),
+            )
+            .with_details(serde_json::json!({ "allowed": ["GET"] }));
+            let body = serde_json::to_string(&error.body()).unwrap_or_default().into_bytes();
+            return self.respond(session, ctx, 405, "application/json", body, &[("Allow", "GET".to_owned())]).await;
+        }
         let destination = if search {
             Destination {
                 upstream: "gateway".into(),

@@ -43,6 +43,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let body = web::Json::<Value>::from_request(request, payload);
         Box::pin(async move {
             let web::Json(value) = body.await?;
+            if holds_nul(&value) {
+                // PostgreSQL stores no U+0000 in text or jsonb: refused here, not as a 500 later.
+                return Err(ApiError::bad_request("invalid_json", "text must not contain U+0000 (NUL)").into());
+            }
             parse(value).map(Json).map_err(|cause| ApiError::bad_request("invalid_json", cause.to_string()).into())
         })
     }
@@ -56,6 +60,16 @@ pub fn parse<T: DeserializeOwned>(mut value: Value) -> Result<T, serde_json::Err
         // The second attempt's error names what is still wrong.
         Err(_) if integralize(&mut value) => serde_json::from_value(value),
         Err(error) => Err(error),
+    }
+}
+
+/// Whether any string of `value`, or any key, contains U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(key, field)| key.contains('\0') || holds_nul(field)),
+        _ => false,
     }
 }
 
@@ -97,6 +111,13 @@ mod tests {
         assert_eq!(parse::<Body>(body).unwrap(), Body { price: 58181, rating: 5, share: 0.5, ids: vec![1, 2] });
         let whole_share = json!({ "price": 1, "rating": 1, "share": 2.0, "ids": [] });
         assert_eq!(parse::<Body>(whole_share).unwrap().share, 2.0);
+    }
+
+    #[test]
+    fn nul_is_found_in_any_string_or_key() {
+        assert!(holds_nul(&json!({ "a": [1, { "b": "x\u{0}y" }] })));
+        assert!(holds_nul(&json!({ "\u{0}": 1 })));
+        assert!(!holds_nul(&json!({ "a": ["\u{1}", "шкаф", null, 2.5] })));
     }
 
     #[test]

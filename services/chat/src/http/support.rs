@@ -22,15 +22,15 @@ use utoipa::ToSchema;
 pub struct OpenTicket {
     /// Up to 200 characters, not blank.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S", required = true)]
     pub subject: String,
     /// Up to 5000 characters, not blank.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S", required = true)]
     pub text: String,
     /// account, order, payment, technical, complaint or other.
     #[serde(default)]
-    #[schema(pattern = "^(account|order|payment|technical|complaint|other)$")]
+    #[schema(pattern = "^(account|order|payment|technical|complaint|other)$", required = true)]
     pub category: String,
     /// The order the ticket is about, if any.
     #[schema(minimum = 1)]
@@ -56,7 +56,7 @@ pub struct OpenTicketForm {
     request_id: Option<i64>,
     /// Up to 3 files (none is fine), each a JPEG, PNG or WebP image or a PDF (decided by content)
     /// of at most 10 MB.
-    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    #[schema(value_type = Vec<String>, format = Binary, required = false)]
     attachments: Option<Vec<Vec<u8>>>,
 }
 
@@ -296,8 +296,9 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
             }
         } else if let Some(known) = known {
             let value = read_field(&mut field, MAX_TEXT_FIELD_BYTES).await?;
-            let Some(value) = value.and_then(|bytes| String::from_utf8(bytes.to_vec()).ok()) else {
-                problems.add(known, "must be UTF-8 text of at most 64 KB");
+            let text = value.and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
+            let Some(value) = text.filter(|text| !text.contains('\0')) else {
+                problems.add(known, "must be UTF-8 text (without NUL) of at most 64 KB");
                 continue;
             };
             match known {
@@ -305,10 +306,17 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
                 "text" => draft.text = value,
                 "category" => draft.category = value,
                 _ => {
-                    let id = value.trim().parse().ok();
-                    if id.is_none() {
-                        problems.add(known, "must be a positive id");
-                    }
+                    // A form has no null: the document's nullable id arrives as `null` or empty.
+                    let id = match value.trim() {
+                        "" | "null" => None,
+                        text => {
+                            let id = text.parse().ok();
+                            if id.is_none() {
+                                problems.add(known, "must be a positive id");
+                            }
+                            id
+                        }
+                    };
                     if known == "order_id" { draft.order_id = id } else { draft.request_id = id }
                 }
             }

@@ -327,8 +327,13 @@ async fn attachments_are_checked_by_content_stored_and_served_to_the_tickets_rea
     assert!(body["error"]["details"]["fields"]["attachments"].is_string(), "{body}");
     let (status, body) = post_form(&world, &user, form("", vec![("a.png", png())])).await;
     assert!(status == 400 && body["error"]["details"]["fields"]["subject"].is_string(), "{body}");
+    let no_ids = form("Без заказа", vec![]).text("order_id", "null").text("request_id", "");
+    let (status, ticket) = post_form(&world, &user, no_ids).await;
+    assert_eq!((status, &ticket["order_id"], &ticket["request_id"]), (201, &Value::Null, &Value::Null), "{ticket}");
+    let (status, body) = post_form(&world, &user, form("Заказ", vec![]).text("order_id", "семнадцать")).await;
+    assert!(status == 400 && body["error"]["details"]["fields"]["order_id"].is_string(), "{body}");
     let (_, mine) = api.get(TICKETS, &user.token).await;
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "refused forms created nothing");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2, "refused forms created nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

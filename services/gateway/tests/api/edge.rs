@@ -148,6 +148,13 @@ async fn search_fans_out_and_names_what_did_not_answer() {
     assert_eq!(body["results"]["requests"][0]["from"], "marketplace");
     let (status, _, body) = gateway.get("/api/v2/search?q=a").await;
     assert_eq!((status, error_code(&body)), (400, "validation_failed"));
+    for method in ["POST", "TRACE", "DELETE"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let request = gateway.client.request(method.clone(), gateway.url("/api/v2/search?q=шкаф"));
+        let (status, headers, body) = gateway.send(request).await;
+        assert_eq!((status, error_code(&body)), (405, "method_not_allowed"), "{method}");
+        assert_eq!(headers["allow"], "GET", "{method}");
+    }
 }
 
 #[tokio::test]

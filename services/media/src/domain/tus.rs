@@ -27,7 +27,11 @@ pub fn parse_metadata(header: &str) -> Result<Vec<(String, Option<String>)>, Str
         let value = match parts.next() {
             Some(encoded) => {
                 let bytes = STANDARD.decode(encoded).map_err(|_| format!("the value of `{key}` is not base64"))?;
-                Some(String::from_utf8(bytes).map_err(|_| format!("the value of `{key}` is not UTF-8"))?)
+                let text = String::from_utf8(bytes).map_err(|_| format!("the value of `{key}` is not UTF-8"))?;
+                if text.contains('\0') {
+                    return Err(format!("the value of `{key}` contains U+0000 (NUL)"));
+                }
+                Some(text)
             }
             None => None,
         };
@@ -120,6 +124,7 @@ mod tests {
         assert_eq!(pairs[2], ("title".into(), Some("Шкаф".into())));
         assert!(parse_metadata("title !!!").is_err());
         assert!(parse_metadata("a YQ==,a YQ==").is_err());
+        assert!(parse_metadata("title AA==").unwrap_err().contains("NUL"), "PostgreSQL stores no U+0000");
     }
 
     #[test]

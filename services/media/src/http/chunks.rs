@@ -4,7 +4,6 @@
 use super::schema;
 use super::view::VideoView;
 use crate::domain::video::{RawFields, VideoFields};
-use crate::ingest;
 use crate::resumable::{self, Lease};
 use crate::state::{ActiveUpload, AppState};
 use crate::store::uploads::{self, NewUpload, Upload};
@@ -97,8 +96,7 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
 
 /// Starts a chunked upload (1 MB chunks).
 #[utoipa::path(post, path = "/api/v2/uploads", tag = "uploads", security(("bearer" = [])), request_body = StartChunks,
-    responses((status = 201, body = Progress),
-        (status = 413, description = "`file_size` is above the largest upload")))]
+    responses((status = 201, body = Progress)))]
 pub async fn start(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -106,10 +104,14 @@ pub async fn start(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let chunk_size = state.settings.chunk_size as i64;
-    if body.file_size > state.settings.max_upload_bytes as i64 {
-        return Err(ingest::too_large(state.settings.max_upload_bytes));
-    }
     let mut problems = FieldProblems::new();
+    // A declared size is a field like any other (its maximum is in the document): 400, not the
+    // 413 a body that really is too large gets.
+    let max_bytes = state.settings.max_upload_bytes;
+    if body.file_size > max_bytes as i64 {
+        problems
+            .add("file_size", format!("a video may be at most {} MB ({max_bytes} bytes)", max_bytes / (1024 * 1024)));
+    }
     let raw = RawFields {
         title: body.title,
         description: body.description,

@@ -167,6 +167,9 @@ pub async fn create_story(
             }
         }
         let raw = String::from_utf8_lossy(&bytes);
+        if raw.contains('\0') {
+            problems.add("form", format!("{name} must not contain U+0000 (NUL)"));
+        }
         let limit = if name == "caption" { stories::MAX_CAPTION_CHARS } else { stories::MAX_TEXT_CHARS };
         if raw.chars().count() > limit {
             problems.add("form", format!("{name} has more than {limit} characters"));

@@ -107,7 +107,9 @@ pub async fn upload(
                         problems.add("form", format!("`{name}` is not a field of this form"));
                     }
                 }
-                None => problems.add("form", format!("the field `{name}` is not UTF-8 text of at most 16 KB")),
+                None => {
+                    problems.add("form", format!("the field `{name}` is not UTF-8 text (without NUL) of at most 16 KB"))
+                }
             },
         }
     }
@@ -203,7 +205,8 @@ async fn drain(field: &mut Field) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A text field's value; `None` when it is too long or not UTF-8.
+/// A text field's value; `None` when it is too long, not UTF-8, or holds U+0000 (which
+/// PostgreSQL cannot store).
 async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
     let mut bytes = Vec::new();
     let mut too_long = false;
@@ -215,7 +218,7 @@ async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
             bytes.extend_from_slice(&chunk);
         }
     }
-    Ok(if too_long { None } else { String::from_utf8(bytes).ok() })
+    Ok(if too_long { None } else { String::from_utf8(bytes).ok().filter(|text| !text.contains('\0')) })
 }
 
 async fn image_kind(file: &Path) -> Option<&'static str> {

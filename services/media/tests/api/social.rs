@@ -90,8 +90,10 @@ async fn stories_are_posted_and_expire() {
         .part("media", reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("s.mp4"));
     let request = world.api.client.post(world.api.url("/api/v2/stories")).bearer_auth(&master.token).multipart(form);
     assert_eq!(world.api.send(request).await.0, 415);
-    // The form's fields as documented: a flag is a yes or a no, a caption at most 500 characters.
-    for (field, value) in [("is_pinned", "{}".to_owned()), ("caption", format!(" {}", "я".repeat(500)))] {
+    // The form's fields as documented: a flag is a yes or a no, a caption at most 500 characters;
+    // and no text holds U+0000, which PostgreSQL cannot store.
+    let too_long = format!(" {}", "я".repeat(500));
+    for (field, value) in [("is_pinned", "{}".to_owned()), ("caption", too_long), ("music", "a\0b".to_owned())] {
         let form = reqwest::multipart::Form::new()
             .text(field, value)
             .part("media", reqwest::multipart::Part::bytes(std::fs::read(&file).unwrap()).file_name("s.mp4"));

@@ -55,8 +55,12 @@ impl QuietHours {
     }
 }
 
+/// Exactly `HH:MM` (as the document's pattern says; chrono alone would take `9:5`).
 fn minutes(text: &str) -> Result<u16, String> {
-    let time = NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| format!("{text:?} is not a time HH:MM"))?;
+    let not_a_time = || format!("{text:?} is not a time HH:MM");
+    let shaped =
+        text.len() == 5 && text.bytes().enumerate().all(|(i, b)| if i == 2 { b == b':' } else { b.is_ascii_digit() });
+    let time = NaiveTime::parse_from_str(text, "%H:%M").ok().filter(|_| shaped).ok_or_else(not_a_time)?;
     Ok((time.hour() * 60 + time.minute()) as u16)
 }
 
@@ -99,6 +103,10 @@ mod tests {
     fn bad_input_is_named() {
         assert!(QuietHours::parse("22:00", "22:00").is_err());
         assert!(QuietHours::parse("25:00", "08:00").is_err());
+        for loose in ["9:00", "09:0", " 09:00", "09.00", "09:00:00", "¬ºr"] {
+            assert!(QuietHours::parse(loose, "08:00").is_err(), "{loose:?} is not HH:MM");
+        }
+        assert!(QuietHours::parse("00:00", "23:59").is_ok());
         assert!(time_zone("Mars/Olympus").is_err());
         assert_eq!(QuietHours::format(8 * 60 + 5), "08:05");
     }

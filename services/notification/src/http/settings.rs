@@ -26,16 +26,41 @@ pub struct ChannelSwitches {
 #[serde(deny_unknown_fields)]
 pub struct QuietHoursBody {
     /// Local time `HH:MM` when push, SMS and e-mail start to wait.
-    #[schema(example = "22:00")]
+    #[schema(example = "22:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
     /// Local time `HH:MM` when they are released.
-    #[schema(example = "08:00")]
+    #[schema(example = "08:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub end: String,
+}
+
+/// An IANA time zone name: the document lists every one the service knows.
+fn time_zone_schema() -> utoipa::openapi::schema::Object {
+    time_zones(false)
+}
+
+/// A change of time zone: a name, or `null` (or left out) for no change.
+fn time_zone_change_schema() -> utoipa::openapi::schema::Object {
+    time_zones(true)
+}
+
+fn time_zones(nullable: bool) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|zone| serde_json::Value::from(zone.name()));
+    let (kind, values): (SchemaType, Vec<serde_json::Value>) = if nullable {
+        (SchemaType::from_iter([Type::String, Type::Null]), names.chain([serde_json::Value::Null]).collect())
+    } else {
+        (SchemaType::Type(Type::String), names.collect())
+    };
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .enum_values(Some(values))
+        .description(Some("IANA name; Asia/Almaty unless chosen."))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
-    /// IANA name; Asia/Almaty unless chosen.
+    #[schema(schema_with = time_zone_schema)]
     pub time_zone: String,
     pub quiet_hours: Option<QuietHoursBody>,
     /// Likes and new followers gathered into a periodic digest instead of one message each.
@@ -73,6 +98,7 @@ impl SettingsView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
+    #[schema(schema_with = time_zone_change_schema)]
     pub time_zone: Option<String>,
     #[serde(default, deserialize_with = "platform::http::openapi::double_option")]
     #[schema(value_type = Option<QuietHoursBody>)]

@@ -109,6 +109,10 @@ async fn the_api_is_documented_and_other_methods_answer_405() {
     ] {
         assert!(paths.iter().any(|p| p.as_str() == path), "{path} documented");
     }
+    let zones = document["components"]["schemas"]["SettingsUpdate"]["properties"]["time_zone"]["enum"].clone();
+    let zones: Vec<&str> = zones.as_array().unwrap().iter().filter_map(|zone| zone.as_str()).collect();
+    assert!(zones.contains(&"Asia/Almaty") && zones.contains(&"Asia/Aqtobe") && zones.len() > 400, "{zones:?}");
+    assert!(!zones.contains(&""), "every time zone the document lists is one the service takes");
     let (status, _) = world
         .api
         .send(world.api.client.put(world.api.url("/api/v2/notifications/settings")).bearer_auth(token(1)))

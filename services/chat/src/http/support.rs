@@ -40,8 +40,9 @@ pub struct OpenTicket {
     pub request_id: Option<i64>,
 }
 
-/// The multipart form of a new ticket.
+/// The multipart form of a new ticket; other fields are refused.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct OpenTicketForm {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]

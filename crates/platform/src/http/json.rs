@@ -43,13 +43,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let body = web::Json::<Value>::from_request(request, payload);
         Box::pin(async move {
             let web::Json(value) = body.await?;
-            if holds_nul(&value) {
-                // PostgreSQL stores no U+0000 in text or jsonb: refused here, not as a 500 later.
-                return Err(ApiError::bad_request("invalid_json", "text must not contain U+0000 (NUL)").into());
-            }
-            parse(value).map(Json).map_err(|cause| ApiError::bad_request("invalid_json", cause.to_string()).into())
+            read(value).map(Json).map_err(Into::into)
         })
     }
+}
+
+/// `T` from a JSON body, refused when a string that `T` reads holds U+0000: PostgreSQL stores
+/// no NUL in text or jsonb, so it is refused here, not as a 500 later. Fields `T` ignores may
+/// hold anything.
+fn read<T: DeserializeOwned>(mut value: Value) -> Result<T, ApiError> {
+    let invalid = |cause: serde_json::Error| ApiError::bad_request("invalid_json", cause.to_string());
+    let (parsed, ignored) = match deserialize_noting_ignored(&value) {
+        Ok(read) => read,
+        // The second attempt's error names what is still wrong.
+        Err(_) if integralize(&mut value) => deserialize_noting_ignored(&value).map_err(invalid)?,
+        Err(error) => return Err(invalid(error)),
+    };
+    if holds_nul(&value, &ignored, &mut Vec::new()) {
+        return Err(ApiError::bad_request("invalid_json", "text must not contain U+0000 (NUL)"));
+    }
+    Ok(parsed)
 }
 
 /// `T` from a JSON value, integral floats read as integers (only when `T` refused them as they
@@ -63,12 +76,38 @@ pub fn parse<T: DeserializeOwned>(mut value: Value) -> Result<T, serde_json::Err
     }
 }
 
-/// Whether any string of `value`, or any key, contains U+0000.
-fn holds_nul(value: &Value) -> bool {
+/// `T`, and where the values are that it ignored (as keys and indexes from the top).
+fn deserialize_noting_ignored<T: DeserializeOwned>(value: &Value) -> Result<(T, Vec<Vec<String>>), serde_json::Error> {
+    let mut ignored = Vec::new();
+    let parsed = serde_ignored::deserialize(value, |path| ignored.push(steps(&path)))?;
+    Ok((parsed, ignored))
+}
+
+fn steps(path: &serde_ignored::Path) -> Vec<String> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => [steps(parent), vec![index.to_string()]].concat(),
+        Path::Map { parent, key } => [steps(parent), vec![key.clone()]].concat(),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => steps(parent),
+    }
+}
+
+/// Whether a string or key at or below `at`, outside the `ignored` values, contains U+0000.
+fn holds_nul(value: &Value, ignored: &[Vec<String>], at: &mut Vec<String>) -> bool {
+    if ignored.contains(at) {
+        return false;
+    }
+    let mut below = |step: String, value: &Value, key_holds_nul: bool| {
+        at.push(step);
+        let found = !ignored.contains(at) && (key_holds_nul || holds_nul(value, ignored, at));
+        at.pop();
+        found
+    };
     match value {
         Value::String(text) => text.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(fields) => fields.iter().any(|(key, field)| key.contains('\0') || holds_nul(field)),
+        Value::Array(items) => items.iter().enumerate().any(|(index, item)| below(index.to_string(), item, false)),
+        Value::Object(fields) => fields.iter().any(|(key, field)| below(key.clone(), field, key.contains('\0'))),
         _ => false,
     }
 }
@@ -113,11 +152,23 @@ mod tests {
         assert_eq!(parse::<Body>(whole_share).unwrap().share, 2.0);
     }
 
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Note {
+        title: String,
+        tags: Vec<String>,
+        extra: Option<std::collections::HashMap<String, String>>,
+    }
+
     #[test]
-    fn nul_is_found_in_any_string_or_key() {
-        assert!(holds_nul(&json!({ "a": [1, { "b": "x\u{0}y" }] })));
-        assert!(holds_nul(&json!({ "\u{0}": 1 })));
-        assert!(!holds_nul(&json!({ "a": ["\u{1}", "шкаф", null, 2.5] })));
+    fn nul_is_refused_where_the_type_reads_it_and_nowhere_else() {
+        let refused = |body: Value| read::<Note>(body).is_err_and(|e| e.message.contains("U+0000"));
+        assert!(refused(json!({ "title": "a\u{0}b", "tags": [] })));
+        assert!(refused(json!({ "title": "a", "tags": ["x", "\u{0}"] })));
+        assert!(refused(json!({ "title": "a", "tags": [], "extra": { "\u{0}": "map keys are read" } })));
+        let ignored = json!({ "title": "шкаф", "tags": ["\u{1}"], "unknown": ["\u{0}"], "\u{0}": { "x": "\u{0}" } });
+        assert!(read::<Note>(ignored).is_ok(), "fields the type ignores may hold anything");
+        assert_eq!(read::<Note>(json!({ "title": 5, "tags": [] })).unwrap_err().code, "invalid_json");
     }
 
     #[test]

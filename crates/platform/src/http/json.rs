@@ -1,7 +1,8 @@
 //! The JSON body extractor of every handler: `web::Json` (its size limit, content type and error
 //! shape from [`super::json_config`]) with JSON Schema's notion of an integer, so that a number
 //! written with a zero fraction (`58181.0`), valid for an `integer` in the OpenAPI document, is
-//! read into an integer field instead of being refused.
+//! read into an integer field instead of being refused; and without U+0000 in what the handler
+//! reads.
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;

@@ -77,6 +77,12 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// `method` is not one `path` answers; `allowed` are (the answer's `Allow` header lists them).
+    pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{method} is not allowed on {path}"))
+            .with_details(serde_json::json!({ "allowed": allowed }))
+    }
+
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }

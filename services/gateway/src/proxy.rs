@@ -205,10 +205,21 @@ impl Gateway {
     }
 
     async fn respond_error(&self, session: &mut Session, ctx: &RequestContext, error: ApiError) -> Result<bool> {
+        self.respond_error_with(session, ctx, error, &[]).await
+    }
+
+    /// The error, with `headers` besides `Retry-After` (when the error has one).
+    async fn respond_error_with(
+        &self,
+        session: &mut Session,
+        ctx: &RequestContext,
+        error: ApiError,
+        headers: &[(&'static str, String)],
+    ) -> Result<bool> {
         let body = serde_json::to_string(&error.body()).unwrap_or_default().into_bytes();
-        let retry_after: Vec<(&'static str, String)> =
-            error.retry_after.map(|secs| ("Retry-After", secs.to_string())).into_iter().collect();
-        self.respond(session, ctx, error.status.as_u16(), "application/json", body, &retry_after).await
+        let retry_after = error.retry_after.map(|secs| ("Retry-After", secs.to_string()));
+        let headers: Vec<(&'static str, String)> = headers.iter().cloned().chain(retry_after).collect();
+        self.respond(session, ctx, error.status.as_u16(), "application/json", body, &headers).await
     }
 
     /// `/health`, `/live`, `/ready`, `/metrics` of the gateway itself.
@@ -399,14 +410,8 @@ impl ProxyHttp for Gateway {
         }
         let search = path == "/api/v2/search";
         if search && method != "GET" && method != "HEAD" {
-            let error = ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{method} is not allowed on {path}"),
-            )
-            .with_details(serde_json::json!({ "allowed": ["GET"] }));
-            let body = serde_json::to_string(&error.body()).unwrap_or_default().into_bytes();
-            return self.respond(session, ctx, 405, "application/json", body, &[("Allow", "GET".to_owned())]).await;
+            let error = ApiError::method_not_allowed(&method, &path, &["GET"]);
+            return self.respond_error_with(session, ctx, error, &[("Allow", "GET".to_owned())]).await;
         }
         let destination = if search {
             Destination {

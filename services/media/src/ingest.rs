@@ -40,13 +40,14 @@ pub struct Cover {
     pub extension: &'static str,
 }
 
+/// What the largest upload is, in words.
+pub fn size_limit(max_bytes: u64) -> String {
+    format!("a video may be at most {} MB", max_bytes / (1024 * 1024))
+}
+
 pub fn too_large(max_bytes: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("a video may be at most {} MB", max_bytes / (1024 * 1024)),
-    )
-    .with_details(serde_json::json!({ "max_bytes": max_bytes }))
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", size_limit(max_bytes))
+        .with_details(serde_json::json!({ "max_bytes": max_bytes }))
 }
 
 pub fn rejection(rejection: Rejection) -> ApiError {

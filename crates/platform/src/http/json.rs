@@ -51,9 +51,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// `T` from a JSON body, refused when a string that `T` reads holds U+0000: PostgreSQL stores
 /// no NUL in text or jsonb, so it is refused here, not as a 500 later. Fields `T` ignores may
-/// hold anything.
+/// hold anything. A body without NUL (nearly all) is read as by [`parse`]; only one with NUL is
+/// read again to learn which values `T` ignored.
 fn read<T: DeserializeOwned>(mut value: Value) -> Result<T, ApiError> {
     let invalid = |cause: serde_json::Error| ApiError::bad_request("invalid_json", cause.to_string());
+    if !contains_nul(&value) {
+        return parse(value).map_err(invalid);
+    }
     let (parsed, ignored) = match deserialize_noting_ignored(&value) {
         Ok(read) => read,
         // The second attempt's error names what is still wrong.
@@ -91,6 +95,16 @@ fn steps(path: &serde_ignored::Path) -> Vec<String> {
         Path::Seq { parent, index } => [steps(parent), vec![index.to_string()]].concat(),
         Path::Map { parent, key } => [steps(parent), vec![key.clone()]].concat(),
         Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => steps(parent),
+    }
+}
+
+/// Whether any string or key of `value` contains U+0000 (the quick look, without allocating).
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(fields) => fields.iter().any(|(key, field)| key.contains('\0') || contains_nul(field)),
+        _ => false,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod json;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod text;
 
 pub use json::Json;
 
@@ -86,10 +87,7 @@ fn documented_methods(request: &HttpRequest) -> Vec<&'static str> {
 
 fn method_not_allowed_answer(request: &HttpRequest, allowed: &[&str]) -> HttpResponse {
     use actix_web::ResponseError;
-    let message = format!("{} is not allowed on {}", request.method(), request.path());
-    let mut answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message)
-        .with_details(serde_json::json!({ "allowed": allowed }))
-        .error_response();
+    let mut answer = ApiError::method_not_allowed(request.method().as_str(), request.path(), allowed).error_response();
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
         answer.headers_mut().insert(actix_web::http::header::ALLOW, value);
     }

@@ -297,8 +297,7 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
             }
         } else if let Some(known) = known {
             let value = read_field(&mut field, MAX_TEXT_FIELD_BYTES).await?;
-            let text = value.and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
-            let Some(value) = text.filter(|text| !text.contains('\0')) else {
+            let Some(value) = value.and_then(|bytes| platform::http::text::storable(bytes.to_vec()).ok()) else {
                 problems.add(known, "must be UTF-8 text (without NUL) of at most 64 KB");
                 continue;
             };

@@ -27,11 +27,10 @@ pub fn parse_metadata(header: &str) -> Result<Vec<(String, Option<String>)>, Str
         let value = match parts.next() {
             Some(encoded) => {
                 let bytes = STANDARD.decode(encoded).map_err(|_| format!("the value of `{key}` is not base64"))?;
-                let text = String::from_utf8(bytes).map_err(|_| format!("the value of `{key}` is not UTF-8"))?;
-                if text.contains('\0') {
-                    return Err(format!("the value of `{key}` contains U+0000 (NUL)"));
-                }
-                Some(text)
+                Some(
+                    platform::http::text::storable(bytes)
+                        .map_err(|problem| format!("the value of `{key}` {problem}"))?,
+                )
             }
             None => None,
         };

@@ -4,6 +4,7 @@
 use super::schema;
 use super::view::VideoView;
 use crate::domain::video::{RawFields, VideoFields};
+use crate::ingest;
 use crate::resumable::{self, Lease};
 use crate::state::{ActiveUpload, AppState};
 use crate::store::uploads::{self, NewUpload, Upload};
@@ -109,8 +110,7 @@ pub async fn start(
     // 413 a body that really is too large gets.
     let max_bytes = state.settings.max_upload_bytes;
     if body.file_size > max_bytes as i64 {
-        problems
-            .add("file_size", format!("a video may be at most {} MB ({max_bytes} bytes)", max_bytes / (1024 * 1024)));
+        problems.add("file_size", format!("{} ({max_bytes} bytes)", ingest::size_limit(max_bytes)));
     }
     let raw = RawFields {
         title: body.title,

@@ -205,8 +205,7 @@ async fn drain(field: &mut Field) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A text field's value; `None` when it is too long, not UTF-8, or holds U+0000 (which
-/// PostgreSQL cannot store).
+/// A text field's value; `None` when it is too long or not [storable](platform::http::text::storable).
 async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
     let mut bytes = Vec::new();
     let mut too_long = false;
@@ -218,7 +217,7 @@ async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
             bytes.extend_from_slice(&chunk);
         }
     }
-    Ok(if too_long { None } else { String::from_utf8(bytes).ok().filter(|text| !text.contains('\0')) })
+    Ok(if too_long { None } else { platform::http::text::storable(bytes).ok() })
 }
 
 async fn image_kind(file: &Path) -> Option<&'static str> {

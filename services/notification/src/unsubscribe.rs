@@ -55,6 +55,10 @@ mod tests {
         let links = Unsubscribe::new(SecretString::from("secret"), "https://mebelplace.com.kz/");
         let token = links.token(42, Kind::Like);
         assert_eq!(links.verify(&token), Some((42, Kind::Like)));
+        // The documented shape (http/unsubscribe.rs): base64url claim, '.', 22 characters.
+        let (claim, signature) = token.split_once('.').unwrap();
+        assert_eq!(signature.len(), 22);
+        assert!(format!("{claim}{signature}").bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode("43.like"), token.split_once('.').unwrap().1);
         assert_eq!(links.verify(&forged), None);
         assert_eq!(links.verify("garbage"), None);

@@ -331,6 +331,67 @@ pub fn unresolved_references(document: &serde_json::Value) -> Vec<String> {
     unresolved
 }
 
+/// A service's document as `GET …/openapi.json` answers it: what the derive macros write, with
+/// [`forbid_nul`] applied.
+pub fn respond(document: &impl serde::Serialize) -> actix_web::HttpResponse {
+    match serde_json::to_value(document) {
+        Ok(mut document) => {
+            forbid_nul(&mut document);
+            actix_web::HttpResponse::Ok().json(document)
+        }
+        Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::internal(e)),
+    }
+}
+
+/// What a text a request carries may not hold: U+0000, which PostgreSQL cannot store and which
+/// [`crate::Json`] and the form readers refuse.
+const NUL_TEXT: &str = "\u{0}";
+
+/// Says in `document` (a JSON OpenAPI document) what every body reader enforces: no text a
+/// request carries holds U+0000. Each free text schema (a string without `format`, `enum` or
+/// `const`) of the components and of the request bodies gets `not` a string holding one; path
+/// and query parameters are left as they are.
+pub fn forbid_nul(document: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn is_free_text(schema: &serde_json::Map<String, Value>) -> bool {
+        let text = match schema.get("type") {
+            Some(Value::String(kind)) => kind == "string",
+            Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "string"),
+            _ => false,
+        };
+        text && !["format", "enum", "const", "not"].iter().any(|key| schema.contains_key(*key))
+    }
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if is_free_text(map) {
+                    map.insert("not".into(), serde_json::json!({ "type": "string", "pattern": NUL_TEXT }));
+                }
+                for (key, value) in map.iter_mut() {
+                    // Examples and defaults are values, not schemas.
+                    if !matches!(key.as_str(), "not" | "example" | "examples" | "default") {
+                        walk(value);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(schemas) = document.pointer_mut("/components/schemas") {
+        walk(schemas);
+    }
+    if let Some(Value::Object(paths)) = document.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut().filter_map(Value::as_object_mut) {
+                if let Some(body) = operation.get_mut("requestBody") {
+                    walk(body);
+                }
+            }
+        }
+    }
+}
+
 // Texts whose rules count what is left after trimming, for the schemas the derive macros cannot
 // write (services' `http/schema.rs`).
 
@@ -457,5 +518,35 @@ mod tests {
             "components": { "schemas": { "Known": { "type": "object" } } }
         });
         assert_eq!(unresolved_references(&document), ["#/components/schemas/Missing"]);
+    }
+
+    #[test]
+    fn free_texts_of_bodies_and_components_are_said_to_hold_no_nul() {
+        let nul = serde_json::json!({ "type": "string", "pattern": "\u{0}" });
+        let mut document = serde_json::json!({
+            "paths": { "/a": { "post": {
+                "parameters": [{ "name": "q", "in": "query", "schema": { "type": "string" } }],
+                "requestBody": { "content": { "multipart/form-data": { "schema": { "type": "object", "properties": {
+                    "file": { "type": "string", "format": "binary" },
+                    "title": { "type": "string", "maxLength": 10, "example": { "type": "string" } } } } } } },
+                "responses": { "200": { "content": { "application/json": { "schema": { "type": "string" } } } } } } } },
+            "components": { "schemas": { "Thing": { "type": "object", "properties": {
+                "name": { "type": ["string", "null"], "pattern": "[^ ]" },
+                "kind": { "type": "string", "enum": ["a", "b"] },
+                "id": { "type": "string", "format": "uuid" },
+                "tags": { "type": "array", "items": { "type": "string" } } } } } }
+        });
+        forbid_nul(&mut document);
+        let form = &document["paths"]["/a"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"];
+        assert_eq!(form["properties"]["title"]["not"], nul);
+        assert_eq!(form["properties"]["title"]["example"], serde_json::json!({ "type": "string" }));
+        assert!(form["properties"]["file"].get("not").is_none());
+        let thing = &document["components"]["schemas"]["Thing"]["properties"];
+        assert_eq!(thing["name"]["not"], nul);
+        assert_eq!(thing["tags"]["items"]["not"], nul);
+        assert!(thing["kind"].get("not").is_none() && thing["id"].get("not").is_none());
+        let operation = &document["paths"]["/a"]["post"];
+        assert!(operation["parameters"][0]["schema"].get("not").is_none());
+        assert!(operation["responses"]["200"]["content"]["application/json"]["schema"].get("not").is_none());
     }
 }

@@ -29,7 +29,7 @@ platform::http_api! {
 /// This service's OpenAPI document.
 #[utoipa::path(get, path = "/api/v2/auth/openapi.json", tag = "docs", responses((status = 200)))]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    platform::http::openapi::respond(&ApiDoc::openapi())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

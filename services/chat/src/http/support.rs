@@ -57,7 +57,7 @@ pub struct OpenTicketForm {
     request_id: Option<i64>,
     /// Up to 3 files (none is fine), each a JPEG, PNG or WebP image or a PDF (decided by content)
     /// of at most 10 MB.
-    #[schema(value_type = Vec<String>, format = Binary, required = false)]
+    #[schema(value_type = Vec<String>, format = Binary, required = false, max_items = 3)]
     attachments: Option<Vec<Vec<u8>>>,
 }
 
@@ -100,7 +100,8 @@ pub struct QueueQuery {
 /// Opens a ticket: a JSON body, or a multipart form with up to 3 `attachments` (JPEG, PNG,
 /// WebP or PDF by content, 10 MB each: 415 or 413 otherwise, and nothing is created).
 #[utoipa::path(post, path = "/api/v2/support/tickets", tag = "support", security(("bearer" = [])),
-    request_body(content((OpenTicket = "application/json"), (OpenTicketForm = "multipart/form-data"))),
+    request_body(content((OpenTicket = "application/json"), (OpenTicketForm = "multipart/form-data",
+        encoding(("attachments" = (content_type = "image/jpeg, image/png, image/webp, application/pdf")))))),
     responses((status = 201, body = TicketView), (status = 400),
         (status = 413), (status = 415)))]
 pub async fn open(
@@ -117,7 +118,7 @@ pub async fn open(
     let (draft, problems, files) = if multipart {
         read_form(Multipart::new(request.headers(), payload)).await?
     } else {
-        let body = web::Json::<OpenTicket>::from_request(&request, &mut payload.into_inner()).await?.into_inner();
+        let body = platform::Json::<OpenTicket>::from_request(&request, &mut payload.into_inner()).await?.into_inner();
         let draft = Draft {
             subject: body.subject,
             text: body.text,

@@ -252,6 +252,10 @@ async fn bad_input_is_refused_with_field_details_and_changes_nothing() {
         .post_as(TICKETS, &user.token, json!({ "subject": "a", "text": "b", "category": "order", "priority": 1 }))
         .await;
     assert_eq!((status, error_code(&answer)), (400, "invalid_json"), "{answer}");
+    // U+0000 cannot be stored (it was a 500 from PostgreSQL, found by schema fuzzing).
+    let (status, answer) =
+        api.post_as(TICKETS, &user.token, json!({ "subject": "a", "text": "\u{0}", "category": "order" })).await;
+    assert_eq!((status, error_code(&answer)), (400, "invalid_json"), "{answer}");
     let (_, mine) = api.get(TICKETS, &user.token).await;
     assert_eq!(mine["items"], json!([]), "no ticket was created");
 

@@ -88,7 +88,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Option
 /// This service's OpenAPI document, with the regions and categories writes accept.
 #[utoipa::path(get, path = "/api/v2/marketplace/openapi.json", tag = "docs", responses((status = 200)))]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(schema::document(&state.reference))
+    platform::http::openapi::respond(&schema::document(&state.reference))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -15,16 +15,33 @@ pub fn is_version(text: &str) -> bool {
     parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
-pub fn parse_metadata(header: &str) -> Result<Vec<(String, Option<String>)>, String> {
+/// `Upload-Metadata` as [`parse_metadata`] reads it, for the document: comma-separated pairs of
+/// a key (printable ASCII) and an optional value, with spaces and tabs around each pair.
+pub const METADATA_PATTERN: &str =
+    r"^[ \t]*(?:[!-+\x2D-~]+(?: +[^ ,]+)?)?[ \t]*(?:,[ \t]*(?:[!-+\x2D-~]+(?: +[^ ,]+)?)?[ \t]*)*$";
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent). Only
+/// the pairs whose key is in `read` are returned, their values decoded as text; the others are
+/// a client's own (tus lets it add any) and are only checked for their shape.
+pub fn parse_metadata(header: &str, read: &[&str]) -> Result<Vec<(String, Option<String>)>, String> {
     let mut pairs = Vec::new();
     for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let mut parts = pair.split(' ').filter(|p| !p.is_empty());
         let key = parts.next().unwrap_or_default();
-        if key.is_empty() || !key.is_ascii() {
-            return Err(format!("`{pair}` has no ASCII key"));
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!("`{pair}` has no printable ASCII key"));
         }
-        let value = match parts.next() {
+        let value = parts.next();
+        if parts.next().is_some() {
+            return Err(format!("`{pair}` has more than a key and a value"));
+        }
+        if !read.contains(&key) {
+            continue;
+        }
+        if pairs.iter().any(|(k, _): &(String, Option<String>)| k == key) {
+            return Err(format!("`{key}` is given twice"));
+        }
+        let value = match value {
             Some(encoded) => {
                 let bytes = STANDARD.decode(encoded).map_err(|_| format!("the value of `{key}` is not base64"))?;
                 Some(
@@ -34,12 +51,6 @@ pub fn parse_metadata(header: &str) -> Result<Vec<(String, Option<String>)>, Str
             }
             None => None,
         };
-        if parts.next().is_some() {
-            return Err(format!("`{pair}` has more than a key and a value"));
-        }
-        if pairs.iter().any(|(k, _): &(String, Option<String>)| k == key) {
-            return Err(format!("`{key}` is given twice"));
-        }
         pairs.push((key.to_owned(), value));
     }
     Ok(pairs)
@@ -116,14 +127,38 @@ mod tests {
 
     #[test]
     fn metadata_pairs_are_decoded() {
+        let read = ["filename", "is_confidential", "title"];
         let pairs =
-            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,title 0KjQutCw0YQ=").unwrap();
+            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,title 0KjQutCw0YQ=", &read)
+                .unwrap();
         assert_eq!(pairs[0], ("filename".into(), Some("world_domination_plan.pdf".into())));
         assert_eq!(pairs[1], ("is_confidential".into(), None));
         assert_eq!(pairs[2], ("title".into(), Some("Шкаф".into())));
-        assert!(parse_metadata("title !!!").is_err());
-        assert!(parse_metadata("a YQ==,a YQ==").is_err());
-        assert!(parse_metadata("title AA==").unwrap_err().contains("NUL"), "PostgreSQL stores no U+0000");
+        assert!(parse_metadata("title !!!", &read).is_err());
+        assert!(parse_metadata("title YQ==,title YQ==", &read).is_err());
+        assert!(parse_metadata("title AA==", &read).unwrap_err().contains("NUL"), "PostgreSQL stores no U+0000");
+    }
+
+    #[test]
+    fn metadata_of_the_clients_own_keys_is_only_checked_for_its_shape() {
+        let read = ["title"];
+        assert_eq!(parse_metadata("app !!!, app AA==,\tx", &read).unwrap(), []);
+        assert_eq!(parse_metadata(" , ,", &read).unwrap(), []);
+        for bad in ["a b c", "ключ YQ==", "a\tb YQ=="] {
+            assert!(parse_metadata(bad, &read).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The document's pattern takes what the parser takes (regex's `find` at both anchors).
+    #[test]
+    fn the_documented_metadata_pattern_agrees_with_the_parser() {
+        let pattern = regex_lite::Regex::new(METADATA_PATTERN).unwrap();
+        for header in ["", "a", "a b", " a b , c ,", "title 0KjQutCw0YQ=,filename", "\ta b\t", "a !!!", ",,"] {
+            assert!(pattern.is_match(header) && parse_metadata(header, &[]).is_ok(), "{header:?}");
+        }
+        for header in ["a b c", "ключ", "a\tb", "a b c,d"] {
+            assert!(!pattern.is_match(header) && parse_metadata(header, &[]).is_err(), "{header:?}");
+        }
     }
 
     #[test]

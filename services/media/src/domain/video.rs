@@ -31,6 +31,8 @@ impl VideoStatus {
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;
+/// The title of a video uploaded with neither a title nor a file name ("Untitled").
+pub const UNTITLED: &str = "Без названия";
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const MAX_PRODUCT_DESCRIPTION_CHARS: usize = 2000;
 pub const MAX_HASHTAGS: usize = 30;
@@ -53,6 +55,19 @@ pub struct RawFields {
 }
 
 impl RawFields {
+    /// The seed's names of the fields.
+    pub const NAMES: [&'static str; 6] = ["title", "description", "hashtags", "price", "product_description", "is_ad"];
+
+    /// The title a file's uploader gave none for (tus clients send the file's name, not a title):
+    /// the name without its extension, else [`UNTITLED`].
+    pub fn title_from_file_name(&mut self, file_name: Option<&str>) {
+        if self.title.is_none() {
+            let stem = file_name.map(|name| name.rsplit_once('.').map_or(name, |(stem, _)| stem).trim());
+            let stem: Option<String> = stem.map(|stem| stem.chars().take(MAX_TITLE_CHARS).collect());
+            self.title = Some(stem.filter(|stem| !stem.trim().is_empty()).unwrap_or_else(|| UNTITLED.to_owned()));
+        }
+    }
+
     /// Sets a field by its seed name; `false` when the name is not one of them.
     pub fn set(&mut self, name: &str, value: String) -> bool {
         let slot = match name {
@@ -349,5 +364,21 @@ mod tests {
         assert!(problems.finish().is_ok());
         assert_eq!((fields.price_minor, fields.is_ad, fields.hashtags.len()), (Some(15_000_000), true, 1));
         assert_eq!(VideoStatus::parse("ready"), Some(VideoStatus::Ready));
+    }
+
+    #[test]
+    fn a_missing_title_comes_from_the_file_name() {
+        let title = |given: Option<&str>, file_name: Option<&str>| {
+            let mut raw = RawFields { title: given.map(str::to_owned), ..Default::default() };
+            raw.title_from_file_name(file_name);
+            raw.title.unwrap()
+        };
+        assert_eq!(title(None, Some("Шкаф-купе.mp4")), "Шкаф-купе");
+        assert_eq!(title(None, Some("kitchen.final.mov")), "kitchen.final");
+        assert_eq!(title(None, Some("clip")), "clip");
+        assert_eq!(title(None, Some(".mp4")), UNTITLED);
+        assert_eq!(title(None, None), UNTITLED);
+        assert_eq!(title(None, Some(&format!("{}.mp4", "ы".repeat(300)))).chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(title(Some("  "), Some("clip.mp4")), "  ", "a title given, even blank, is the client's");
     }
 }

@@ -226,7 +226,12 @@ pub async fn chunk(
             "file_size" if value() != file_size.to_string() => {
                 problems.add("file_size", format!("this upload's file has {file_size} bytes"));
             }
-            _ => {} // file_name and anything else: informative only
+            "file_name" => {
+                if let Err(problem) = platform::http::text::storable(bytes.to_vec()) {
+                    problems.add("file_name", problem);
+                }
+            }
+            _ => {} // anything else: ignored
         }
     }
     let index = match index {

@@ -32,7 +32,7 @@ platform::http_api! {
 /// This service's OpenAPI document, with the limits of its settings.
 #[utoipa::path(get, path = "/api/v2/media/openapi.json", tag = "docs", responses((status = 200)))]
 pub async fn openapi_json(state: web::Data<crate::state::AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(schema::document(&state.settings))
+    platform::http::openapi::respond(&schema::document(&state.settings))
 }
 
 /// A multipart body that cannot be read: 415 when it is not multipart at all, else 400.

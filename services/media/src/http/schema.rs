@@ -128,6 +128,9 @@ pub fn document(settings: &MediaSettings) -> Value {
         if parameter["name"] == "Upload-Length" {
             parameter["schema"]["maximum"] = json!(settings.max_upload_bytes);
         }
+        if parameter["name"] == "Upload-Metadata" {
+            parameter["schema"]["pattern"] = json!(crate::domain::tus::METADATA_PATTERN);
+        }
     }
     // A header is there or not; it is never `null`.
     for item in document["paths"].as_object_mut().into_iter().flat_map(|paths| paths.values_mut()) {
@@ -161,5 +164,14 @@ mod tests {
         let settings = MediaSettings { max_upload_bytes: 1234, ..Default::default() };
         let document = document(&settings);
         assert_eq!(document["components"]["schemas"]["StartChunks"]["properties"]["file_size"]["maximum"], 1234);
+    }
+
+    #[test]
+    fn tus_metadata_is_documented_as_the_parser_reads_it() {
+        let document = document(&MediaSettings::default());
+        let creation = &document["paths"][crate::http::tus::TUS_PATH]["post"]["parameters"];
+        let metadata = creation.as_array().unwrap().iter().find(|p| p["name"] == "Upload-Metadata").unwrap();
+        assert_eq!(metadata["schema"]["pattern"], crate::domain::tus::METADATA_PATTERN);
+        assert_eq!(metadata["required"], false);
     }
 }

@@ -57,14 +57,16 @@ pub async fn options(state: web::Data<AppState>) -> HttpResponse {
 /// Creates an upload, with its first bytes when a body is sent. Besides the headers below, the
 /// creation-defer-length extension takes `Upload-Defer-Length: 1` instead of `Upload-Length`
 /// (not both), and `Upload-Checksum` checks the first bytes (460 when they differ).
-/// `Upload-Metadata` carries the video's fields (`title` is required but for partial uploads).
+/// `Upload-Metadata` carries the video's fields; without a `title`, the video is named after
+/// `filename` (without its extension), else "Без названия".
 #[utoipa::path(post, path = "/api/v2/media/tus", tag = "tus", security(("bearer" = [])),
     params(
         ("Tus-Resumable" = inline(TusVersion), Header, description = "the protocol version: 1.0.0"),
-        ("Upload-Length" = u64, Header, description = "the file's size in bytes, up to `Tus-Max-Size`"),
-        ("Upload-Metadata" = String, Header, description = "comma-separated `key base64(value)` pairs: \
-            title (required but for partial uploads), description, hashtags, price, product_description, is_ad, \
-            filename"),
+        ("Upload-Length" = u64, Header, minimum = 1, description = "the file's size in bytes (a file is never empty), up to `Tus-Max-Size` (413 above it)"),
+        ("Upload-Metadata" = Option<String>, Header, description = "comma-separated `key base64(value)` pairs; \
+            the service reads title, description, hashtags, price, product_description and is_ad (each as in \
+            the upload form, UTF-8 without NUL; ignored in partial uploads) and filename, and keeps other keys \
+            as sent"),
         ("Upload-Concat" = Option<String>, Header, pattern = r"^partial$|^final;(?: */api/v2/media/tus/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})+ *$",
             description = "`partial` for a piece of a later upload, or `final;` and the pieces' URLs"),
     ),
@@ -83,9 +85,17 @@ pub async fn create(
     let max = state.settings.max_upload_bytes as i64;
     let concat =
         header(headers, "Upload-Concat").map(tus::parse_concat).transpose().map_err(invalid("Upload-Concat"))?;
-    let metadata_header = header(headers, "Upload-Metadata").map(str::to_owned);
-    let metadata =
-        metadata_header.as_deref().map(tus::parse_metadata).transpose().map_err(invalid("Upload-Metadata"))?;
+    let metadata_header = match headers.get("Upload-Metadata").map(|v| v.to_str()) {
+        Some(Ok(value)) => Some(value.trim().to_owned()),
+        Some(Err(_)) => return Err(invalid("Upload-Metadata")("is not ASCII text".into())),
+        None => None,
+    };
+    let read: Vec<&str> = RawFields::NAMES.into_iter().chain(["filename"]).collect();
+    let metadata = metadata_header
+        .as_deref()
+        .map(|header| tus::parse_metadata(header, &read))
+        .transpose()
+        .map_err(invalid("Upload-Metadata"))?;
     let mut raw = RawFields::default();
     let mut file_name = None;
     for (key, value) in metadata.into_iter().flatten() {
@@ -97,7 +107,12 @@ pub async fn create(
     }
     let mut problems = FieldProblems::new();
     // Partial uploads are pieces, not videos: their fields come with the final upload.
-    let fields = if concat == Some(Concat::Partial) { None } else { VideoFields::parse(&raw, &mut problems) };
+    let fields = if concat == Some(Concat::Partial) {
+        None
+    } else {
+        raw.title_from_file_name(file_name.as_deref());
+        VideoFields::parse(&raw, &mut problems)
+    };
     problems.finish()?;
     let id = Uuid::now_v7();
     let mut conn = state.db.get().await?;
@@ -543,6 +558,9 @@ fn declared_length(headers: &HeaderMap, max: i64) -> Result<Option<i64>, ApiErro
             })?;
             if length > max {
                 return Err(ingest::too_large(max as u64));
+            }
+            if length == 0 {
+                return Err(ApiError::bad_request("empty_file", "Upload-Length is 0: a video is never empty"));
             }
             Ok(Some(length))
         }

@@ -109,7 +109,11 @@ async fn a_connection_cut_mid_patch_resumes_with_tuspy() {
     let (status, location) = create(
         &world,
         &master,
-        &[("Upload-Length", length.to_string()), ("Upload-Metadata", metadata(&[("title", "Обрыв")]))],
+        &[
+            ("Upload-Length", length.to_string()),
+            // No title: the video is named after the file; the client's own keys are kept as sent.
+            ("Upload-Metadata", format!("{},client-id !!!", metadata(&[("filename", "Обрыв у стола.mp4")]))),
+        ],
     )
     .await;
     assert_eq!(status, 201);
@@ -141,6 +145,7 @@ async fn a_connection_cut_mid_patch_resumes_with_tuspy() {
     let video_id: i64 = response.headers()["video-id"].to_str().unwrap().parse().unwrap();
     let stored = std::fs::read(world.storage().join(format!("videos/{video_id}/original.mp4"))).unwrap();
     assert!(stored == bytes, "the resumed upload is the file");
+    assert_eq!(world.video_of(&master, video_id).await["title"], "Обрыв у стола");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,11 +194,20 @@ async fn core_creation_checksum_expiration_and_termination_by_hand() {
     assert_eq!(status, 413);
     let (status, _) = create(&world, &master, std::slice::from_ref(&with_title)).await;
     assert_eq!(status, 400);
+    let (status, _) = create(&world, &master, &[("Upload-Length", "0".into()), with_title.clone()]).await;
+    assert_eq!(status, 400, "an empty file is never a video");
     let (status, _) =
         create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", "title ***".into())]).await;
     assert_eq!(status, 400);
-    let (status, _) = create(&world, &master, &[("Upload-Length", "10".into())]).await;
-    assert_eq!(status, 400, "a video needs a title");
+    let (status, _) =
+        create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", metadata(&[("title", " ")]))])
+            .await;
+    assert_eq!(status, 400, "a title given must not be blank");
+    for unreadable in [metadata(&[("заголовок", "Шкаф")]), "title 0KjQutCw0YQ= extra".into()] {
+        let (status, _) =
+            create(&world, &master, &[("Upload-Length", "10".into()), ("Upload-Metadata", unreadable)]).await;
+        assert_eq!(status, 400);
+    }
 
     // Creation with upload, then a wrong offset, then wrong and right checksums.
     let response = tus(client.post(world.api.url(TUS)), &master)

@@ -33,7 +33,7 @@ pub fn language(request: &HttpRequest) -> Lang {
 /// This service's OpenAPI document.
 #[utoipa::path(get, path = "/api/v2/notifications/openapi.json", tag = "docs", responses((status = 200)))]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    platform::http::openapi::respond(&ApiDoc::openapi())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UnsubscribeQuery {
-    /// The token of the mail's `List-Unsubscribe` link.
+    /// The token of the mail's `List-Unsubscribe` link: its claim and a 16-byte signature, each
+    /// base64url without padding.
+    #[param(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$")]
     pub token: String,
 }
 

@@ -22,6 +22,17 @@ pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
 pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
 
+/// Whether `error` says the connection to the database is gone (the server or the path to it
+/// went away), not that the statement was wrong: diesel-async reports a closed connection as
+/// `UnableToSendCommand` ("connection closed") or `ClosedConnection`.
+pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        error,
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+    )
+}
+
 /// The outbox and inbox tables every service has in its own schema.
 pub const PLATFORM_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/platform");
 

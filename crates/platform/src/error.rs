@@ -135,10 +135,11 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::result::Error;
         match error {
             Error::NotFound => Self::not_found("no such resource"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            lost if crate::db::is_connection_lost(&lost) => {
+                tracing::warn!(error = %lost, "database connection lost");
                 Self::unavailable("the database is unavailable")
             }
             other => Self::internal(other),
@@ -201,6 +202,20 @@ impl FieldProblems {
 mod tests {
     use super::*;
     use actix_web::body::to_bytes;
+
+    /// A connection that went away mid-request is the database being unavailable (503 with
+    /// Retry-After), not a bug (500): found by the faults suite cutting PostgreSQL under load.
+    #[test]
+    fn a_lost_database_connection_is_unavailable_not_internal() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let lost = |kind| Error::DatabaseError(kind, Box::new("connection closed".to_owned()));
+        for kind in [DatabaseErrorKind::UnableToSendCommand, DatabaseErrorKind::ClosedConnection] {
+            let answer = ApiError::from(lost(kind));
+            assert_eq!((answer.status, answer.retry_after), (StatusCode::SERVICE_UNAVAILABLE, Some(1)));
+        }
+        assert_eq!(ApiError::from(lost(DatabaseErrorKind::UniqueViolation)).status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ApiError::from(Error::NotFound).status, StatusCode::NOT_FOUND);
+    }
 
     #[actix_web::test]
     async fn error_response_has_the_spec_shape() {

@@ -14,6 +14,19 @@ fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
+/// The test server's `host:port`, for a [`crate::proxy::TcpProxy`] in front of it.
+pub fn server_address() -> String {
+    let url = server_url();
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    host.split('/').next().unwrap_or(host).to_owned()
+}
+
+/// The test database's URL through another address (e.g. a [`crate::proxy::TcpProxy`]).
+pub fn url_via(host_port: &str) -> String {
+    format!("postgres://postgres@{host_port}/{TEST_DATABASE}")
+}
+
 pub struct TestSchema {
     pub name: String,
     pub url: String,
@@ -44,8 +57,7 @@ impl TestSchema {
 
     /// The same schema reached through another address (e.g. a [`crate::proxy::TcpProxy`]).
     pub fn settings_via(&self, host_port: &str) -> DatabaseSettings {
-        let url = format!("postgres://postgres@{host_port}/{TEST_DATABASE}");
-        DatabaseSettings { url: SecretString::from(url), ..self.settings() }
+        DatabaseSettings { url: SecretString::from(url_via(host_port)), ..self.settings() }
     }
 
     pub async fn connect(&self) -> AsyncPgConnection {

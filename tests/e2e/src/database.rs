@@ -2,7 +2,7 @@
 //! not write anything, and one after, and compares.
 
 use crate::System;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
@@ -18,6 +18,22 @@ struct Name {
 struct Digest {
     #[diesel(sql_type = Text)]
     digest: String,
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// `expression` (an aggregate such as `count(*)`) over the rows of `service`'s `table` for
+/// which `condition` holds.
+pub async fn aggregate(system: &System, service: &str, table: &str, expression: &str, condition: &str) -> i64 {
+    let (_, schema) = system.schemas().find(|(name, _)| *name == service).expect("the service has a schema");
+    let mut conn = schema.connect().await;
+    let sql = format!("SELECT ({expression})::bigint AS n FROM \"{}\".\"{table}\" WHERE {condition}", schema.name);
+    let row: Number = sql_query(sql).get_result(&mut conn).await.expect("an aggregate");
+    row.n
 }
 
 /// `service.table` → md5 of its rows in a fixed order.

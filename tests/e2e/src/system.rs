@@ -255,6 +255,11 @@ pub struct Options {
     pub gateway: Value,
     /// Run the programs as the image does (the deployment tests).
     pub as_in_image: Option<AsInImage>,
+    /// Extra environment of every program, after everything else (e.g. dependencies reached
+    /// through a [`testkit::proxy::TcpProxy`]).
+    pub env_everywhere: Vec<(String, String)>,
+    /// How many replicas of a service run behind the gateway (1 when not named).
+    pub replicas: BTreeMap<&'static str, usize>,
 }
 
 /// Every program of the checkout, running.
@@ -279,13 +284,16 @@ impl System {
         let prefix = testkit::unique_prefix();
         let logs = std::env::temp_dir().join(format!("mebelplace-system-{}", prefix.trim_end_matches('.')));
         std::fs::create_dir_all(&logs).expect("a log folder");
-        let ports: BTreeMap<&str, u16> = programs.iter().map(|p| (p.name, testkit::free_port())).collect();
+        let replicas = |name: &str| options.replicas.get(name).copied().unwrap_or(1).max(1);
+        let ports: BTreeMap<&str, Vec<u16>> =
+            programs.iter().map(|p| (p.name, (0..replicas(p.name)).map(|_| testkit::free_port()).collect())).collect();
+        let auth_port = ports.get("auth").map(|ports| ports[0]);
         let keys = testkit::keys::keys_dir(&[testkit::keys::KEY_1]);
         let image = options.as_in_image.map(Arc::new);
         let mut schemas = Vec::new();
         let mut processes = Vec::new();
         for program in &programs {
-            let mut env = common_env(&prefix, ports[program.name], ports.get("auth").copied());
+            let mut env = Vec::new();
             if program.schema.is_some() {
                 let schema = TestSchema::create(&[]).await;
                 env.push(("DATABASE_URL".into(), schema.url.clone()));
@@ -301,12 +309,23 @@ impl System {
                 env.push(("CONFIG_FILE".into(), file.display().to_string()));
             }
             env.extend(options.env.get(program.name).cloned().unwrap_or_default());
-            let log = logs.join(format!("{}.log", program.name));
-            let (port, image) = (ports[program.name], image.clone());
-            processes.push(Process { spec: program, port, env, log, child: None, image });
+            env.extend(options.env_everywhere.iter().cloned());
+            for (replica, &port) in ports[program.name].iter().enumerate() {
+                let name = match replica {
+                    0 => program.name.to_owned(),
+                    n => format!("{}-{}", program.name, n + 1),
+                };
+                // A later entry of a name wins (the extra environment over the common one).
+                let env = [common_env(&prefix, port, auth_port), env.clone()].concat();
+                let log = logs.join(format!("{name}.log"));
+                processes.push(Process { spec: program, port, env, log, child: None, image: image.clone() });
+            }
         }
         for process in processes.iter_mut() {
-            if let Some((_, schema)) = schemas.iter().find(|(name, _)| *name == process.spec.name) {
+            let first_replica = process.port == ports[process.spec.name][0];
+            if let Some((_, schema)) = schemas.iter().find(|(name, _)| *name == process.spec.name)
+                && first_replica
+            {
                 process.migrate(schema).await;
             }
             process.start();
@@ -339,6 +358,11 @@ impl System {
 
     pub fn process_mut(&mut self, name: &str) -> &mut Process {
         self.processes.iter_mut().find(|p| p.spec.name == name).unwrap_or_else(|| panic!("no {name} in this system"))
+    }
+
+    /// The replicas of a service, in start-up order ([`Options::replicas`]).
+    pub fn replicas_mut(&mut self, name: &str) -> Vec<&mut Process> {
+        self.processes.iter_mut().filter(|p| p.spec.name == name).collect()
     }
 
     /// Each program's database schema (name of the program, schema).
@@ -422,11 +446,16 @@ fn program_env(name: &str, keys: &Path) -> Vec<(String, String)> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-fn gateway_config(programs: &[&ServiceSpec], ports: &BTreeMap<&str, u16>, prefix: &str, overrides: &Value) -> Value {
+fn gateway_config(
+    programs: &[&ServiceSpec],
+    ports: &BTreeMap<&str, Vec<u16>>,
+    prefix: &str,
+    overrides: &Value,
+) -> Value {
     let upstreams: serde_json::Map<String, Value> = programs
         .iter()
         .filter(|p| p.schema.is_some())
-        .map(|p| (p.name.to_owned(), json!([format!("127.0.0.1:{}", ports[p.name])])))
+        .map(|p| (p.name.to_owned(), ports[p.name].iter().map(|port| format!("127.0.0.1:{port}")).collect()))
         .collect();
     let mut gateway = json!({
         "upstreams": upstreams,
@@ -440,7 +469,7 @@ fn gateway_config(programs: &[&ServiceSpec], ports: &BTreeMap<&str, u16>, prefix
     json!({
         "app": { "log_level": "info" },
         "redis": { "key_prefix": prefix },
-        "jwt": { "jwks_url": format!("http://127.0.0.1:{}/.well-known/jwks.json", ports.get("auth").copied().unwrap_or(0)) },
+        "jwt": { "jwks_url": format!("http://127.0.0.1:{}/.well-known/jwks.json", ports.get("auth").map_or(0, |p| p[0])) },
         "gateway": gateway,
     })
 }

@@ -1,7 +1,8 @@
 //! Idempotent Kafka consumers: each message's effect and its event id in the `inbox` table are
 //! written in one transaction, and its offset is committed only after that transaction commits.
 //! A redelivered event finds its id in the inbox and has no second effect. A message that keeps
-//! failing goes to `<topic>.dlq.<group>` after `max_attempts` instead of blocking its partition.
+//! failing goes to `<topic>.dlq.<group>` after `max_attempts` instead of blocking its partition;
+//! while the service's own database is away, an event waits for it (it is not the event's fault).
 
 mod recovery;
 
@@ -54,6 +55,22 @@ enum ProcessError {
     Pool(#[from] crate::db::PoolError),
     #[error("handler: {0:#}")]
     Handler(anyhow::Error),
+}
+
+impl ProcessError {
+    /// The database is away (no connection, or it broke): not the event's fault, so the event
+    /// waits for it instead of counting attempts towards the dead-letter topic.
+    fn is_database_away(&self) -> bool {
+        use crate::db::is_connection_lost;
+        match self {
+            Self::Pool(_) => true,
+            Self::Database(error) => is_connection_lost(error),
+            Self::Handler(error) => error.chain().any(|cause| {
+                cause.downcast_ref::<diesel::result::Error>().is_some_and(is_connection_lost)
+                    || cause.downcast_ref::<crate::db::PoolError>().is_some()
+            }),
+        }
+    }
 }
 
 /// Consumes `topics` in the consumer group `group` and applies `handler` exactly once per event.
@@ -193,20 +210,28 @@ impl<H: EventHandler> ConsumerRunner<H> {
             tracing::info_span!("consume", group = %self.group, event_type = %envelope.r#type, event_id = %envelope.id);
         crate::telemetry::set_parent(&span, traceparent.as_deref());
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-        for attempt in 1..=self.settings.max_attempts {
+        let mut attempt = 0;
+        loop {
             match self.apply(&envelope).instrument(span.clone()).await {
                 Ok(first_time) => {
                     return self.metrics.record(if first_time { Outcome::Processed } else { Outcome::Duplicate });
                 }
-                Err(error) if attempt == self.settings.max_attempts => {
+                // Parking events because our own database is down would lose them for good
+                // (a dead-letter topic is for events that cannot succeed): wait for it.
+                Err(error) if error.is_database_away() => {
+                    self.metrics.record(Outcome::Retried);
+                    span.in_scope(|| tracing::warn!(%error, "the database is away; the event waits for it"));
+                }
+                Err(error) if attempt + 1 >= self.settings.max_attempts => {
                     return self.dead_letter(message, dlq, &error.to_string()).await;
                 }
                 Err(error) => {
+                    attempt += 1;
                     self.metrics.record(Outcome::Retried);
                     span.in_scope(|| tracing::warn!(%error, attempt, "event handling failed, retrying"));
-                    tokio::time::sleep(backoff.next_pause()).await;
                 }
             }
+            tokio::time::sleep(backoff.next_pause()).await;
         }
     }
 

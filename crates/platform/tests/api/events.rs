@@ -181,6 +181,45 @@ async fn a_redelivered_event_has_one_effect() {
     );
 }
 
+/// Settings for `schema` (its test tables made) whose consumers give up on an event after two
+/// attempts, with `payloads` already on the topic, in order, under one key.
+async fn two_attempts_with(schema: &TestSchema, payloads: &[Vec<u8>]) -> platform::Settings {
+    create_test_tables(schema).await;
+    let mut settings = testkit::settings(schema, &unique_prefix());
+    settings.kafka.max_attempts = 2;
+    platform::kafka::ensure_topics(&settings.kafka, &[TOPIC]).await.unwrap();
+    let producer = platform::kafka::producer(&settings.kafka).unwrap().client();
+    let topic = settings.kafka.topic(TOPIC);
+    for payload in payloads {
+        producer.send(FutureRecord::to(&topic).key("k").payload(payload), Duration::from_secs(5)).await.unwrap();
+    }
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_wait_for_the_database_instead_of_being_dead_lettered() {
+    let schema = TestSchema::create(&[]).await;
+    let payloads: Vec<Vec<u8>> = (1..=3).map(|n| event(n).encode_to_vec()).collect();
+    let settings = two_attempts_with(&schema, &payloads).await;
+
+    let proxy = TcpProxy::start(&testkit::db::server_address()).await;
+    proxy.cut();
+    let pool = platform::db::pool(&schema.settings_via(&proxy.address())).unwrap();
+    let stop = CancellationToken::new();
+    let runner = ConsumerRunner::new("patient", &[TOPIC], pool, settings.kafka.clone(), RecordEffect);
+    let task = tokio::spawn(runner.run(stop.clone()));
+    // Long enough for many more failed attempts than `max_attempts`.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    proxy.restore();
+    eventually("every event applied once the database is back", Duration::from_secs(60), || {
+        let schema = &schema;
+        async move { count(&mut schema.connect().await, "SELECT count(DISTINCT n) AS n FROM effects").await == 3 }
+    })
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
 /// Fails on event 13, every time.
 struct FailsOnThirteen;
 
@@ -194,16 +233,8 @@ impl EventHandler for FailsOnThirteen {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_messages_go_to_the_dead_letter_topic_without_blocking_the_partition() {
     let schema = TestSchema::create(&[]).await;
-    create_test_tables(&schema).await;
-    let mut settings = testkit::settings(&schema, &unique_prefix());
-    settings.kafka.max_attempts = 2;
-    platform::kafka::ensure_topics(&settings.kafka, &[TOPIC]).await.unwrap();
-    let producer = platform::kafka::producer(&settings.kafka).unwrap().client();
-    let topic = settings.kafka.topic(TOPIC);
     let payloads = [b"not protobuf at all".to_vec(), event(13).encode_to_vec(), event(14).encode_to_vec()];
-    for payload in &payloads {
-        producer.send(FutureRecord::to(&topic).key("k").payload(payload), Duration::from_secs(5)).await.unwrap();
-    }
+    let settings = two_attempts_with(&schema, &payloads).await;
 
     let pool = platform::db::pool(&settings.database).unwrap();
     let stop = CancellationToken::new();

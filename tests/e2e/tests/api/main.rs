@@ -3,6 +3,7 @@
 mod access;
 mod authorization;
 mod contract;
+mod faults;
 mod fuzzing;
 mod journey;
 mod security;

@@ -2,11 +2,12 @@
 //! the gateway, while one thing after another goes away for a while and comes back: PostgreSQL,
 //! Redis and NATS cut behind a TCP proxy (every program reaches them through it), the Kafka
 //! broker killed (-9) and started again, a marketplace replica killed (-9) and one stopped with
-//! SIGTERM (two replicas run). For each case: the answers during the outage are fast and in the
-//! error shape (never a 500, never past the timeouts), readiness follows the required
-//! dependencies (and ignores the broker), a SIGTERM fails no request, and once it is over every
-//! committed request reached the master exactly once (notification's `new_request`, through
-//! marketplace's outbox, Kafka and notification's inbox). A table of the cases is printed.
+//! SIGTERM, and a notification replica killed while it consumes (two replicas of each run). For
+//! each case: the answers during the outage are fast and in the error shape (never a 500, never
+//! past the timeouts), readiness follows the required dependencies (and ignores the broker), a
+//! SIGTERM fails no request, and once it is over every committed request reached the master
+//! exactly once (notification's `new_request`, through marketplace's outbox, Kafka and
+//! notification's inbox). A table of the cases is printed.
 
 use e2e::System;
 use e2e::database::aggregate;
@@ -38,9 +39,13 @@ const PAUSE: Duration = Duration::from_millis(100);
 enum Fault {
     Cut(Dependency),
     KillBroker,
-    KillReplica,
-    TerminateReplica,
+    /// The second replica of a service (two run: [`REPLICATED`]).
+    KillReplica(&'static str),
+    TerminateReplica(&'static str),
 }
+
+/// The services that run two replicas.
+const REPLICATED: [&str; 2] = ["marketplace", "notification"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dependency {
@@ -50,13 +55,14 @@ enum Dependency {
 }
 
 impl Fault {
-    const ALL: [Fault; 6] = [
+    const ALL: [Fault; 7] = [
         Fault::Cut(Dependency::Postgres),
         Fault::Cut(Dependency::Redis),
         Fault::Cut(Dependency::Nats),
         Fault::KillBroker,
-        Fault::KillReplica,
-        Fault::TerminateReplica,
+        Fault::KillReplica("marketplace"),
+        Fault::TerminateReplica("marketplace"),
+        Fault::KillReplica("notification"),
     ];
 
     fn name(self) -> &'static str {
@@ -65,8 +71,10 @@ impl Fault {
             Fault::Cut(Dependency::Redis) => "Redis cut",
             Fault::Cut(Dependency::Nats) => "NATS cut",
             Fault::KillBroker => "Kafka broker kill -9",
-            Fault::KillReplica => "marketplace replica kill -9",
-            Fault::TerminateReplica => "marketplace replica SIGTERM",
+            Fault::KillReplica("marketplace") => "marketplace replica kill -9",
+            Fault::TerminateReplica("marketplace") => "marketplace replica SIGTERM",
+            Fault::KillReplica("notification") => "notification replica kill -9",
+            Fault::KillReplica(_) | Fault::TerminateReplica(_) => "another replica",
         }
     }
 }
@@ -261,9 +269,9 @@ async fn run_case(
     match fault {
         Fault::Cut(dependency) => dependencies.proxy(dependency).cut(),
         Fault::KillBroker => dependencies.broker.kill(),
-        Fault::KillReplica => system.replicas_mut("marketplace")[1].kill(),
-        Fault::TerminateReplica => {
-            let mut replicas = system.replicas_mut("marketplace");
+        Fault::KillReplica(service) => system.replicas_mut(service)[1].kill(),
+        Fault::TerminateReplica(service) => {
+            let mut replicas = system.replicas_mut(service);
             let status = tokio::task::block_in_place(|| replicas[1].terminate());
             assert!(status.is_some_and(|s| s.success()), "a replica stopped by SIGTERM exits with 0");
         }
@@ -273,8 +281,8 @@ async fn run_case(
     match fault {
         Fault::Cut(dependency) => dependencies.proxy(dependency).restore(),
         Fault::KillBroker => dependencies.broker.restart().await,
-        Fault::KillReplica | Fault::TerminateReplica => {
-            let mut replicas = system.replicas_mut("marketplace");
+        Fault::KillReplica(service) | Fault::TerminateReplica(service) => {
+            let mut replicas = system.replicas_mut(service);
             replicas[1].start();
             replicas[1].wait_ready(Duration::from_secs(60)).await;
         }
@@ -338,8 +346,8 @@ fn check(outcome: &Outcome, answers: &[Answer]) {
             assert_eq!(outcome.ready_lost, None, "{case}: the broker is not required for readiness");
             assert!(outcome.failed.is_empty(), "{case}: writes go to the outbox, yet {:?} failed", outcome.failed);
         }
-        Fault::KillReplica => {}
-        Fault::TerminateReplica => {
+        Fault::KillReplica(_) => {}
+        Fault::TerminateReplica(_) => {
             assert!(outcome.failed.is_empty(), "{case}: a graceful stop failed {:?}", outcome.failed)
         }
     }
@@ -372,7 +380,7 @@ fn table(outcomes: &[Outcome]) -> String {
 async fn every_dependency_goes_away_under_load_and_nothing_is_lost() {
     let mut dependencies = Dependencies::start().await;
     let mut options = Options { env_everywhere: dependencies.env(), ..Options::default() };
-    options.replicas.insert("marketplace", 2);
+    options.replicas.extend(REPLICATED.map(|service| (service, 2)));
     let mut system = System::start_with(options).await;
     let buyer = world::register(&system, "faultbuyer", "buyer").await;
     let master = world::register(&system, "faultmaster", "master").await;

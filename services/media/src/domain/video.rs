@@ -64,7 +64,7 @@ impl RawFields {
         if self.title.is_none() {
             let stem = file_name.map(|name| name.rsplit_once('.').map_or(name, |(stem, _)| stem).trim());
             let stem: Option<String> = stem.map(|stem| stem.chars().take(MAX_TITLE_CHARS).collect());
-            self.title = Some(stem.filter(|stem| !stem.trim().is_empty()).unwrap_or_else(|| UNTITLED.to_owned()));
+            self.title = Some(stem.filter(|stem| !stem.is_empty()).unwrap_or_else(|| UNTITLED.to_owned()));
         }
     }
 

@@ -65,16 +65,14 @@ impl Fault {
         Fault::KillReplica("notification"),
     ];
 
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Fault::Cut(Dependency::Postgres) => "PostgreSQL cut",
-            Fault::Cut(Dependency::Redis) => "Redis cut",
-            Fault::Cut(Dependency::Nats) => "NATS cut",
-            Fault::KillBroker => "Kafka broker kill -9",
-            Fault::KillReplica("marketplace") => "marketplace replica kill -9",
-            Fault::TerminateReplica("marketplace") => "marketplace replica SIGTERM",
-            Fault::KillReplica("notification") => "notification replica kill -9",
-            Fault::KillReplica(_) | Fault::TerminateReplica(_) => "another replica",
+            Fault::Cut(Dependency::Postgres) => "PostgreSQL cut".into(),
+            Fault::Cut(Dependency::Redis) => "Redis cut".into(),
+            Fault::Cut(Dependency::Nats) => "NATS cut".into(),
+            Fault::KillBroker => "Kafka broker kill -9".into(),
+            Fault::KillReplica(service) => format!("{service} replica kill -9"),
+            Fault::TerminateReplica(service) => format!("{service} replica SIGTERM"),
         }
     }
 }
@@ -390,7 +388,7 @@ async fn every_dependency_goes_away_under_load_and_nothing_is_lost() {
 
     let mut outcomes = Vec::new();
     for fault in Fault::ALL {
-        let outcome = e2e::within(fault.name(), Duration::from_secs(150), async {
+        let outcome = e2e::within(&fault.name(), Duration::from_secs(150), async {
             run_case(&mut system, &mut dependencies, &buyer, &master, fault).await
         })
         .await;

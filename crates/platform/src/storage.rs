@@ -46,6 +46,41 @@ pub fn sniff_image(head: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// What a video is by its first bytes (at least 64 when the file has them): `(extension, MIME
+/// type)` of an mp4, mov, avi or webm container; `None` for anything else.
+pub fn sniff_video(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    let at = |range: std::ops::Range<usize>| head.get(range).unwrap_or_default();
+    // ISO base media (mp4, mov): a box size, then the box type. An audio-only brand is no video.
+    match at(4..8) {
+        b"ftyp" if at(8..12) == b"qt  " => return Some(("mov", "video/quicktime")),
+        b"ftyp" if at(8..12) != b"M4A " => return Some(("mp4", "video/mp4")),
+        b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot" => return Some(("mov", "video/quicktime")),
+        _ => {}
+    }
+    if at(0..4) == b"RIFF" && at(8..12) == b"AVI " {
+        return Some(("avi", "video/x-msvideo"));
+    }
+    // EBML header with DocType "webm" (Matroska's other doc types are not accepted).
+    if at(0..4) == [0x1A, 0x45, 0xDF, 0xA3] && head.windows(4).any(|w| w == b"webm") {
+        return Some(("webm", "video/webm"));
+    }
+    None
+}
+
+/// What a sound recording is by its first bytes: `(extension, MIME type)` of an Ogg (Opus,
+/// Vorbis), MP3 or M4A file; `None` for anything else.
+pub fn sniff_audio(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    if head.starts_with(b"OggS") {
+        Some(("ogg", "audio/ogg"))
+    } else if head.starts_with(b"ID3") || head.starts_with(&[0xFF, 0xFB]) {
+        Some(("mp3", "audio/mpeg"))
+    } else if head.get(4..12) == Some(b"ftypM4A ".as_slice()) {
+        Some(("m4a", "audio/mp4"))
+    } else {
+        None
+    }
+}
+
 fn s3(settings: &StorageSettings) -> anyhow::Result<AmazonS3> {
     let mut builder =
         AmazonS3Builder::from_env().with_bucket_name(&settings.s3_bucket).with_region(&settings.s3_region);

@@ -93,7 +93,8 @@ pub async fn open(
     if created {
         announce(state, &chat).await;
         if let Some(text) = text {
-            messages::send(state, user, chat.id, Outgoing { text, client_message_id: None }).await?;
+            let first = Outgoing { kind: MessageKind::Text, text, media: None, client_message_id: None };
+            messages::send(state, user, chat.id, first).await?;
         }
     }
     Ok((view(state, user, chat.id).await?, created))
@@ -131,7 +132,7 @@ pub async fn open_for_deal(
         return Ok(None);
     }
     outbox::publish(conn, created_event(&chat)).await?;
-    messages::append(conn, chat.id, None, MessageKind::System, DEAL_OPENED.to_owned(), None).await?;
+    messages::append(conn, chat.id, None, Outgoing::system(DEAL_OPENED)).await?;
     Ok(Some(chat))
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumers;
 pub mod domain;
 pub mod http;
+pub mod media;
 pub mod messages;
 pub mod realtime;
 pub mod state;

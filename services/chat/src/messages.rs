@@ -2,19 +2,23 @@
 //! with the first message), history, edits and deletions within a window, read marks, typing.
 
 use crate::chats::{blocked, member_of};
-use crate::domain::{self, ChangeRefused, MessageKind};
+use crate::domain::{self, AttachmentRefused, ChangeRefused, MessageKind};
+use crate::media::{self, Media};
 use crate::realtime::frames::ServerFrame;
 use crate::state::AppState;
 use crate::store::messages::{self as store, Message, NewMessage};
 use crate::store::{blocks, chats};
+use bytes::Bytes;
 use contracts::events::{ChatMessageRead, ChatMessageSent, ChatTyping};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::error::FieldProblems;
 use platform::{ApiError, AuthUser, outbox};
 
-/// A text message as the sender gives it (already checked).
+/// A message as the sender gives it (already checked): a text, or a file with a caption.
 pub struct Outgoing {
+    pub kind: MessageKind,
     pub text: String,
+    pub media: Option<Media>,
     pub client_message_id: Option<String>,
 }
 
@@ -23,16 +27,34 @@ impl Outgoing {
     pub fn parse(text: &str, client_message_id: Option<&str>, limit: usize) -> Result<Self, ApiError> {
         let mut problems = FieldProblems::new();
         let text = problems.check("text", domain::message_text(text, limit));
-        let client_message_id =
-            client_message_id.and_then(|id| problems.check("client_message_id", domain::client_message_id(id)));
+        let client_message_id = client_id(&mut problems, client_message_id);
         match text {
             Some(text) => {
                 problems.finish()?;
-                Ok(Self { text, client_message_id })
+                Ok(Self { kind: MessageKind::Text, text, media: None, client_message_id })
             }
             None => Err(problems.into_error()),
         }
     }
+
+    /// A message the service itself writes (no sender, no client id).
+    pub fn system(text: &str) -> Self {
+        Self { kind: MessageKind::System, text: text.to_owned(), media: None, client_message_id: None }
+    }
+}
+
+fn client_id(problems: &mut FieldProblems, client_message_id: Option<&str>) -> Option<String> {
+    client_message_id.and_then(|id| problems.check("client_message_id", domain::client_message_id(id)))
+}
+
+/// A media message as it arrived in a form, not yet checked.
+pub struct MediaDraft {
+    /// The kind the client says the file is (`type`), if it says.
+    pub kind: Option<String>,
+    pub file: Bytes,
+    pub file_name: Option<String>,
+    pub caption: Option<String>,
+    pub client_message_id: Option<String>,
 }
 
 /// Appends a message with the chat's next sequence number, in the caller's transaction. With
@@ -41,35 +63,35 @@ pub async fn append(
     conn: &mut AsyncPgConnection,
     chat_id: i64,
     sender_id: Option<i64>,
-    kind: MessageKind,
-    text: String,
-    client_message_id: Option<String>,
+    outgoing: Outgoing,
 ) -> diesel::QueryResult<(Message, bool)> {
     // The lock comes first: a concurrent retry of the same client id waits here and then sees
     // the first one committed.
     let last_seq = chats::lock_last_seq(conn, chat_id).await?;
-    if let (Some(sender), Some(client_id)) = (sender_id, client_message_id.as_deref())
+    if let (Some(sender), Some(client_id)) = (sender_id, outgoing.client_message_id.as_deref())
         && let Some(first) = store::by_client_id(conn, chat_id, sender, client_id).await?
     {
         return Ok((first, false));
     }
+    let media = outgoing.media;
     let new = NewMessage {
         chat_id,
         seq: last_seq + 1,
         sender_id,
-        kind: kind.as_str().to_owned(),
-        body: text,
-        media_url: None,
-        media_type: None,
-        media_size: None,
-        client_message_id,
+        kind: outgoing.kind.as_str().to_owned(),
+        body: outgoing.text,
+        media_url: media.as_ref().map(|m| m.url.clone()),
+        media_type: media.as_ref().map(|m| m.content_type.clone()),
+        media_size: media.as_ref().map(|m| m.size),
+        media_name: media.and_then(|m| m.name),
+        client_message_id: outgoing.client_message_id,
     };
     let message = store::insert(conn, &new).await?;
     chats::advance(conn, chat_id, message.seq, message.created_at).await?;
     Ok((message, true))
 }
 
-/// Sends a text message from `user` to the chat; `true` when stored now (not a repeat).
+/// Sends a message from `user` to the chat; `true` when stored now (not a repeat).
 pub async fn send(
     state: &AppState,
     user: &AuthUser,
@@ -77,17 +99,81 @@ pub async fn send(
     outgoing: Outgoing,
 ) -> Result<(Message, bool), ApiError> {
     let mut conn = state.db.get().await?;
-    let member = member_of(&mut conn, chat_id, user.id).await?;
-    if blocks::between(&mut conn, user.id, member.partner_id).await? {
+    let recipient = may_write(&mut conn, chat_id, user).await?;
+    deliver(state, conn, user, chat_id, recipient, outgoing).await
+}
+
+/// Sends a file from `user` to the chat: checked by its content (415 when it is not the kind
+/// declared, 413 over the kind's limit), stored, then sent like a text. A repeated client id
+/// answers the first message and stores nothing.
+pub async fn send_media(
+    state: &AppState,
+    user: &AuthUser,
+    chat_id: i64,
+    draft: MediaDraft,
+) -> Result<(Message, bool), ApiError> {
+    let mut problems = FieldProblems::new();
+    let declared = draft.kind.as_deref().and_then(|kind| {
+        let kind = MessageKind::media(kind);
+        if kind.is_none() {
+            problems.add("type", "must be image, voice, video or file");
+        }
+        kind
+    });
+    let caption = draft.caption.as_deref().map(|text| domain::caption(text, state.settings.text_limit));
+    let caption = caption.and_then(|caption| problems.check("text", caption)).unwrap_or_default();
+    let client_message_id = client_id(&mut problems, draft.client_message_id.as_deref());
+    problems.finish()?;
+    let mut conn = state.db.get().await?;
+    let recipient = may_write(&mut conn, chat_id, user).await?;
+    if let Some(client_id) = client_message_id.as_deref()
+        && let Some(first) = store::by_client_id(&mut conn, chat_id, user.id, client_id).await?
+    {
+        return Ok((first, false));
+    }
+    let attachment = domain::attachment(declared, &draft.file).map_err(|refused| match refused {
+        AttachmentRefused::Empty => ApiError::validation([("file", refused.to_string())]),
+        AttachmentRefused::TooLarge { .. } => ApiError::payload_too_large(refused.to_string()),
+        AttachmentRefused::NotOfKind { .. } => ApiError::unsupported_media_type(refused.to_string()),
+    })?;
+    // No connection is held while the file travels to the store.
+    drop(conn);
+    let name = draft.file_name.as_deref().and_then(domain::file_name);
+    let media = media::store(state, chat_id, attachment, draft.file, name).await?;
+    let url = media.url.clone();
+    let outgoing = Outgoing { kind: attachment.kind, text: caption, media: Some(media), client_message_id };
+    let sent = match state.db.get().await {
+        Ok(conn) => deliver(state, conn, user, chat_id, recipient, outgoing).await,
+        Err(error) => Err(error.into()),
+    };
+    if !matches!(sent, Ok((_, true))) {
+        media::forget(state, chat_id, &url).await;
+    }
+    sent
+}
+
+/// The partner `user` writes to in `chat_id`: 404 for strangers, 403 when either blocked the other.
+async fn may_write(conn: &mut AsyncPgConnection, chat_id: i64, user: &AuthUser) -> Result<i64, ApiError> {
+    let member = member_of(conn, chat_id, user.id).await?;
+    if blocks::between(conn, user.id, member.partner_id).await? {
         return Err(blocked());
     }
-    let recipient = member.partner_id;
+    Ok(member.partner_id)
+}
+
+/// Appends the message with its event, then pushes it to both sides.
+async fn deliver(
+    state: &AppState,
+    mut conn: platform::db::PgConn,
+    user: &AuthUser,
+    chat_id: i64,
+    recipient: i64,
+    outgoing: Outgoing,
+) -> Result<(Message, bool), ApiError> {
     let online = state.realtime.online(&[recipient]).await.first().copied().unwrap_or(false);
     let (message, fresh) = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let (message, fresh) =
-                append(conn, chat_id, Some(user.id), MessageKind::Text, outgoing.text, outgoing.client_message_id)
-                    .await?;
+            let (message, fresh) = append(conn, chat_id, Some(user.id), outgoing).await?;
             if fresh {
                 let event = ChatMessageSent {
                     chat_id,
@@ -138,6 +224,20 @@ pub async fn history(
     Ok((messages, more))
 }
 
+/// The file `name` of a live media message in `chat_id`, for its participants.
+pub async fn media(state: &AppState, user: &AuthUser, chat_id: i64, name: &str) -> Result<(Message, Bytes), ApiError> {
+    let no_file = || ApiError::not_found("no such file");
+    if !media::is_name(name) {
+        return Err(no_file());
+    }
+    let mut conn = state.db.get().await?;
+    member_of(&mut conn, chat_id, user.id).await?;
+    let message = store::by_media_url(&mut conn, chat_id, &media::url(chat_id, name)).await?.ok_or_else(no_file)?;
+    drop(conn);
+    let bytes = media::read(state, chat_id, name).await?;
+    Ok((message, bytes))
+}
+
 /// A change to one's own message.
 pub enum Change {
     Edit(String),
@@ -178,6 +278,9 @@ pub async fn change(
         Change::Delete => store::delete(&mut conn, message.id).await?,
     };
     drop(conn);
+    if let (Some(url), Some(_)) = (&message.media_url, changed.deleted_at) {
+        media::forget(state, chat_id, url).await;
+    }
     let frame = ServerFrame::MessageUpdated { chat_id, seq: changed.seq, message: changed.clone() };
     state.realtime.push(&[member.partner_id, user.id], &frame).await;
     Ok(changed)

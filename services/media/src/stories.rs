@@ -26,14 +26,8 @@ pub fn kind_of(head: &[u8]) -> Option<(&'static str, &'static str)> {
     if let Some((extension, _)) = sniff_image(head) {
         return Some(("image", extension));
     }
-    if head.starts_with(b"OggS") {
-        return Some(("voice", "ogg"));
-    }
-    if head.starts_with(b"ID3") || head.starts_with(&[0xFF, 0xFB]) {
-        return Some(("voice", "mp3"));
-    }
-    if head.get(4..12) == Some(b"ftypM4A ".as_slice()) {
-        return Some(("voice", "m4a"));
+    if let Some((extension, _)) = platform::storage::sniff_audio(head) {
+        return Some(("voice", extension));
     }
     sniff(head).ok().map(|container| ("video", container.extension()))
 }

@@ -1,6 +1,7 @@
 //! HTTP scaffolding shared by every service: request ids, access logs, metrics, operational
 //! endpoints, security headers, body limits and JSON errors for malformed input.
 
+pub mod form;
 pub mod json;
 pub mod middleware;
 pub mod openapi;

@@ -11,6 +11,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use contracts::Role;
 use futures_util::StreamExt;
+use platform::http::form;
 use platform::http::openapi::double_option;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
@@ -192,14 +193,6 @@ pub async fn upload_avatar(
     user: AuthUser,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the avatar may be at most 5 MB",
-        )
-    };
-    let invalid = |e: actix_multipart::MultipartError| ApiError::bad_request("invalid_multipart", e.to_string());
     let Some(field) = form.next().await else {
         return Err(ApiError::validation([("avatar", "a multipart field named avatar is required".to_owned())]));
     };
@@ -207,24 +200,19 @@ pub async fn upload_avatar(
         let problem = format!("the form has one field, avatar; `{}` is not expected", name.unwrap_or_default());
         ApiError::validation([("form", problem)])
     };
-    let mut field = field.map_err(invalid)?;
+    let mut field = field.map_err(form::error)?;
     if field.name() != Some("avatar") {
         return Err(unexpected(field.name()));
     }
-    let mut image = bytes::BytesMut::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(invalid)?;
-        if image.len() + chunk.len() > MAX_AVATAR_BYTES {
-            return Err(too_large());
-        }
-        image.extend_from_slice(&chunk);
-    }
+    let image = form::read_field(&mut field, MAX_AVATAR_BYTES)
+        .await?
+        .ok_or_else(|| ApiError::payload_too_large("the avatar may be at most 5 MB"))?;
     // The form yields its next field only once this one is gone.
     drop(field);
     if let Some(extra) = form.next().await {
-        return Err(unexpected(extra.map_err(invalid)?.name()));
+        return Err(unexpected(extra.map_err(form::error)?.name()));
     }
-    let avatar_url = profiles::set_avatar(&state, user.id, image.freeze()).await?;
+    let avatar_url = profiles::set_avatar(&state, user.id, image).await?;
     Ok(HttpResponse::Ok().json(AvatarResponse { avatar_url }))
 }
 

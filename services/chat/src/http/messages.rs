@@ -1,9 +1,16 @@
 //! `/api/v2/chats/{id}/messages` and the read mark.
 
-use crate::messages::{self, Change, Outgoing, Window};
+use crate::domain::MAX_MEDIA_BYTES;
+use crate::messages::{self, Change, MediaDraft, Outgoing, Window};
 use crate::state::AppState;
 use crate::store::messages::Message;
-use actix_web::{HttpResponse, web};
+use actix_multipart::Multipart;
+use actix_web::http::header::{self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use platform::error::FieldProblems;
+use platform::http::form;
 use platform::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use platform::{ApiError, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -32,15 +39,44 @@ pub struct History {
     pub has_more: bool,
 }
 
+/// A text message. The seed's form, `{"content": "…", "type": "text"}`, is accepted too
+/// (`content` for `text`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     /// Not blank, at most `chat.text_limit` characters (4000 by default).
+    #[serde(alias = "content")]
     #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
+    /// `text` (files are sent as a multipart form).
+    #[serde(rename = "type")]
+    #[schema(pattern = "^text$")]
+    pub kind: Option<String>,
     /// The client's id for the message: sending it again returns the first message.
     #[schema(pattern = "^[!-~]{1,64}$")]
     pub client_message_id: Option<String>,
+}
+
+/// A media message (multipart/form-data, the seed's form): a file and what it is.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SendMediaForm {
+    /// The file: an image (JPEG, PNG, WebP; 5 MB), a voice note (Ogg, MP3, M4A, WebM; 5 MB),
+    /// a video (mp4, mov, avi, webm; 9 MB) or any file (9 MB), decided by its content.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// image, voice, video or file; the content must be of that kind (415 otherwise). Without
+    /// it, the content decides.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, pattern = "^(image|voice|video|file)$")]
+    kind: Option<String>,
+    /// A caption (`content` is accepted too), at most `chat.text_limit` characters.
+    #[schema(value_type = String, max_length = 4000)]
+    text: Option<String>,
+    /// The client's id for the message: sending it again returns the first message.
+    #[schema(value_type = String, pattern = "^[!-~]{1,64}$")]
+    client_message_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -92,22 +128,122 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(History { items, has_more }))
 }
 
-/// Sends a text message: 201 with the stored message, or 200 with the first one when the
-/// `client_message_id` was used before. 403 `blocked` when either has blocked the other.
-#[utoipa::path(post, path = "/api/v2/chats/{id}/messages", tag = "chats", request_body = SendMessage,
+/// Sends a message: JSON for a text, a multipart form for a file (image, voice note, video,
+/// or any file). 201 with the stored message, or 200 with the first one when the
+/// `client_message_id` was used before. 403 `blocked` when either has blocked the other; 415
+/// when a file is not the kind declared; 413 over the kind's limit.
+#[utoipa::path(post, path = "/api/v2/chats/{id}/messages", tag = "chats",
+    request_body(content((SendMessage = "application/json"), (SendMediaForm = "multipart/form-data",
+        encoding(("file" = (content_type = "image/jpeg, image/png, image/webp, audio/ogg, audio/mpeg, audio/mp4, audio/webm, video/mp4, video/quicktime, video/x-msvideo, video/webm, application/pdf, application/octet-stream")))))),
     security(("bearer" = [])),
     responses((status = 201, body = Message), (status = 200, body = Message),
         (status = 400), (status = 403),
-        (status = 404)))]
+        (status = 404), (status = 413), (status = 415)))]
 pub async fn send(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: platform::Json<SendMessage>,
-) -> Result<HttpResponse, ApiError> {
-    let outgoing = Outgoing::parse(&body.text, body.client_message_id.as_deref(), state.settings.text_limit)?;
-    let (message, fresh) = messages::send(&state, &user, *id, outgoing).await?;
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (message, fresh) = if form::is_multipart(&request) {
+        let draft = read_media_form(Multipart::new(request.headers(), payload)).await?;
+        messages::send_media(&state, &user, *id, draft).await?
+    } else {
+        let body = platform::Json::<SendMessage>::from_request(&request, &mut payload.into_inner()).await?;
+        if body.kind.as_deref().is_some_and(|kind| kind != "text") {
+            let problem =
+                "a JSON message is a text; images, voice notes, videos and files are sent as multipart/form-data";
+            return Err(ApiError::validation([("type", problem.to_owned())]).into());
+        }
+        let outgoing = Outgoing::parse(&body.text, body.client_message_id.as_deref(), state.settings.text_limit)?;
+        messages::send(&state, &user, *id, outgoing).await?
+    };
     Ok(if fresh { HttpResponse::Created().json(message) } else { HttpResponse::Ok().json(message) })
+}
+
+/// The file of a media message, for the chat's participants (404 for anyone else, and once
+/// the message is deleted). Images, voice notes and videos are shown inline; other files are
+/// downloads under the name they were sent with.
+#[utoipa::path(get, path = "/api/v2/chats/{id}/media/{name}", tag = "chats", security(("bearer" = [])),
+    params(("name" = String, Path, description = "the file's name in the message's `media_url`")),
+    responses((status = 200, description = "the file, with its content type", content_type = "application/octet-stream"),
+        (status = 404)))]
+pub async fn media(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (chat_id, name) = path.into_inner();
+    let (message, bytes) = messages::media(&state, &user, chat_id, &name).await?;
+    let disposition = match (message.kind.as_str(), message.media_name.as_deref()) {
+        ("file", Some(file_name)) => ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: file_name.as_bytes().to_vec(),
+            })],
+        },
+        ("file", None) => ContentDisposition { disposition: DispositionType::Attachment, parameters: vec![] },
+        _ => ContentDisposition { disposition: DispositionType::Inline, parameters: vec![] },
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(message.media_type.unwrap_or_else(|| "application/octet-stream".to_owned()))
+        .insert_header(disposition)
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .body(bytes))
+}
+
+/// The longest text field of the media form (the checks that follow are stricter).
+const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+
+/// The media form's fields. An unknown field or a second file is 400 and a file over every
+/// kind's limit 413, once the body is read to its end (so that the client reads the answer).
+async fn read_media_form(mut fields: Multipart) -> Result<MediaDraft, ApiError> {
+    let mut draft =
+        MediaDraft { kind: None, file: Bytes::new(), file_name: None, caption: None, client_message_id: None };
+    let (mut file, mut failure, mut problems) = (None, None::<ApiError>, FieldProblems::new());
+    while let Some(field) = fields.next().await {
+        let mut field = field.map_err(form::error)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        if failure.is_some() {
+            form::discard(&mut field).await?;
+        } else if name == "file" && file.is_none() {
+            draft.file_name = form::file_name(&field);
+            file = form::read_field(&mut field, MAX_MEDIA_BYTES).await?;
+            if file.is_none() {
+                let limit = MAX_MEDIA_BYTES / (1024 * 1024);
+                failure = Some(ApiError::payload_too_large(format!("a file may be at most {limit} MB")));
+            }
+        } else if let Some(field_name) =
+            ["type", "text", "content", "client_message_id"].into_iter().find(|n| *n == name)
+        {
+            let slot = match field_name {
+                "type" => &mut draft.kind,
+                "client_message_id" => &mut draft.client_message_id,
+                _ => &mut draft.caption,
+            };
+            match form::read_text(&mut field, MAX_TEXT_FIELD_BYTES).await? {
+                Ok(value) => *slot = Some(value),
+                Err(problem) => problems.add(if field_name == "content" { "text" } else { field_name }, problem),
+            }
+        } else {
+            form::discard(&mut field).await?;
+            let problem =
+                if name == "file" { "one file per message".to_owned() } else { format!("unknown field `{name}`") };
+            failure = Some(ApiError::bad_request("invalid_multipart", problem));
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    match file {
+        Some(bytes) => draft.file = bytes,
+        None => problems.add("file", "a media message needs a file"),
+    }
+    problems.finish()?;
+    Ok(draft)
 }
 
 /// Edits one's own text message within the edit window (409 `edit_window_passed` after it).

@@ -18,7 +18,7 @@ platform::http_api! {
     routes: [
         self::{openapi_json},
         chats::{list, open, details},
-        messages::{history, send, edit, delete, read},
+        messages::{history, send, media, edit, delete, read},
         ws::{connect},
         calls::{list, history, active, initiate, initiate_secure, details, answer, decline, cancel, end, webrtc_token, webrtc_signal},
         support::{open, mine, details, reply, reopen, attachment, queue, admin_details, update, admin_reply},

@@ -6,11 +6,12 @@ use crate::store::tickets::{Reply, Ticket};
 use crate::support::attachments::{self, Upload};
 use crate::support::domain::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 use crate::support::tickets::{self, Admin, AdminChange, AdminTicketView, Draft, TicketView};
-use actix_multipart::{Field, Multipart};
+use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use platform::error::FieldProblems;
+use platform::http::form;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, AuthUser};
 use serde::Deserialize;
@@ -110,12 +111,7 @@ pub async fn open(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().starts_with("multipart/"));
-    let (draft, problems, files) = if multipart {
+    let (draft, problems, files) = if form::is_multipart(&request) {
         read_form(Multipart::new(request.headers(), payload)).await?
     } else {
         let body = platform::Json::<OpenTicket>::from_request(&request, &mut payload.into_inner()).await?.into_inner();
@@ -284,21 +280,20 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
     let mut failure: Option<ApiError> = None;
     let mut too_many = false;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(invalid_multipart)?;
+        let mut field = field.map_err(form::error)?;
         let name = field.name().unwrap_or_default().to_owned();
         let known = TEXT_FIELDS.into_iter().find(|known| *known == name);
         if failure.is_some() || (name == "attachments" && files.len() == MAX_ATTACHMENTS) {
             too_many |= failure.is_none();
-            discard(&mut field).await?;
+            form::discard(&mut field).await?;
         } else if name == "attachments" {
-            let file_name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
-            match read_field(&mut field, MAX_ATTACHMENT_BYTES).await? {
+            let file_name = form::file_name(&field);
+            match form::read_field(&mut field, MAX_ATTACHMENT_BYTES).await? {
                 Some(bytes) => files.push(Upload { file_name, bytes }),
                 None => failure = Some(attachments::too_large()),
             }
         } else if let Some(known) = known {
-            let value = read_field(&mut field, MAX_TEXT_FIELD_BYTES).await?;
-            let Some(value) = value.and_then(|bytes| platform::http::text::storable(bytes.to_vec()).ok()) else {
+            let Ok(value) = form::read_text(&mut field, MAX_TEXT_FIELD_BYTES).await? else {
                 problems.add(known, "must be UTF-8 text (without NUL) of at most 64 KB");
                 continue;
             };
@@ -322,7 +317,7 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
                 }
             }
         } else {
-            discard(&mut field).await?;
+            form::discard(&mut field).await?;
             failure = Some(ApiError::bad_request("invalid_multipart", format!("unknown field `{name}`")));
         }
     }
@@ -333,26 +328,4 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
         problems.add("attachments", format!("at most {MAX_ATTACHMENTS} files"));
     }
     Ok((draft, problems, files))
-}
-
-async fn discard(field: &mut Field) -> Result<(), ApiError> {
-    read_field(field, 0).await.map(drop)
-}
-
-/// A field's bytes, or `None` when more than `limit` arrived (the rest is read and dropped).
-async fn read_field(field: &mut Field, limit: usize) -> Result<Option<bytes::Bytes>, ApiError> {
-    let mut bytes = bytes::BytesMut::new();
-    let mut over = false;
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(invalid_multipart)?;
-        over = over || bytes.len() + chunk.len() > limit;
-        if !over {
-            bytes.extend_from_slice(&chunk);
-        }
-    }
-    Ok((!over).then(|| bytes.freeze()))
-}
-
-fn invalid_multipart(error: actix_multipart::MultipartError) -> ApiError {
-    ApiError::bad_request("invalid_multipart", error.to_string())
 }

@@ -22,9 +22,14 @@ pub struct Message {
     pub kind: String,
     #[diesel(column_name = body)]
     pub text: String,
+    /// Where participants fetch the file of a media message (with their token).
     pub media_url: Option<String>,
+    /// The file's MIME type, decided by its content.
     pub media_type: Option<String>,
+    /// The file's size in bytes.
     pub media_size: Option<i64>,
+    /// The name the file was sent with, if any.
+    pub media_name: Option<String>,
     pub client_message_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
@@ -42,6 +47,7 @@ pub struct NewMessage {
     pub media_url: Option<String>,
     pub media_type: Option<String>,
     pub media_size: Option<i64>,
+    pub media_name: Option<String>,
     pub client_message_id: Option<String>,
 }
 
@@ -69,6 +75,17 @@ pub async fn by_client_id(
 pub async fn find(conn: &mut AsyncPgConnection, chat_id: i64, id: i64) -> QueryResult<Option<Message>> {
     messages::table
         .filter(messages::id.eq(id).and(messages::chat_id.eq(chat_id)))
+        .select(Message::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The live (not deleted) message of `chat_id` whose file is at `media_url`.
+pub async fn by_media_url(conn: &mut AsyncPgConnection, chat_id: i64, media_url: &str) -> QueryResult<Option<Message>> {
+    messages::table
+        .filter(messages::media_url.eq(media_url).and(messages::chat_id.eq(chat_id)))
+        .filter(messages::deleted_at.is_null())
         .select(Message::as_select())
         .first(conn)
         .await
@@ -145,6 +162,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Messag
             messages::media_url.eq(None::<String>),
             messages::media_type.eq(None::<String>),
             messages::media_size.eq(None::<i64>),
+            messages::media_name.eq(None::<String>),
             messages::deleted_at.eq(diesel::dsl::now),
         ))
         .returning(Message::as_returning())

@@ -36,6 +36,7 @@ diesel::table! {
         created_at -> Timestamptz,
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
+        media_name -> Nullable<Text>,
     }
 }
 

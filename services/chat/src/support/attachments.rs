@@ -18,19 +18,14 @@ pub struct Upload {
 }
 
 pub fn unsupported() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-        "attachments must be JPEG, PNG or WebP images or PDF documents",
-    )
+    ApiError::unsupported_media_type("attachments must be JPEG, PNG or WebP images or PDF documents")
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("an attachment may be at most {} MB", domain::MAX_ATTACHMENT_BYTES / (1024 * 1024)),
-    )
+    ApiError::payload_too_large(format!(
+        "an attachment may be at most {} MB",
+        domain::MAX_ATTACHMENT_BYTES / (1024 * 1024)
+    ))
 }
 
 /// Stores `uploads` of `author_id`: 415 (and nothing stored) when any is not an accepted kind.

@@ -94,6 +94,7 @@ impl World {
             .env("MEBELPLACE__HTTP__WORKERS", "1")
             .env("CHAT_HEARTBEAT_SECS", self.config.chat.heartbeat_secs.to_string())
             .env("CHAT_PRESENCE_TTL_SECS", self.config.chat.presence_ttl_secs.to_string())
+            .env("CHAT_SEND_QUEUE", self.config.chat.send_queue.to_string())
             .env("LOG_LEVEL", "warn")
             .stdout(std::process::Stdio::null())
             .kill_on_drop(true);

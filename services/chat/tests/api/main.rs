@@ -5,6 +5,7 @@ mod calls;
 mod chats;
 mod deal;
 mod helpers;
+mod media;
 mod messages;
 mod realtime;
 mod resilience;

@@ -53,21 +53,9 @@ pub fn sniff(head: &[u8]) -> Result<Container, Rejection> {
     if head.is_empty() {
         return Err(Rejection::Empty);
     }
-    let at = |range: std::ops::Range<usize>| head.get(range).unwrap_or_default();
-    // ISO base media (mp4, mov): a box size, then the box type.
-    match at(4..8) {
-        b"ftyp" => return Ok(if at(8..12) == b"qt  " { Container::Mov } else { Container::Mp4 }),
-        b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot" => return Ok(Container::Mov),
-        _ => {}
-    }
-    if at(0..4) == b"RIFF" && at(8..12) == b"AVI " {
-        return Ok(Container::Avi);
-    }
-    // EBML header with DocType "webm" (Matroska's other doc types are not accepted).
-    if at(0..4) == [0x1A, 0x45, 0xDF, 0xA3] && head.windows(4).any(|w| w == b"webm") {
-        return Ok(Container::Webm);
-    }
-    Err(Rejection::NotAVideo)
+    platform::storage::sniff_video(head)
+        .and_then(|(extension, _)| Container::parse(extension))
+        .ok_or(Rejection::NotAVideo)
 }
 
 pub use platform::storage::sniff_image;

@@ -204,11 +204,11 @@ pub async fn chunk(
     let mut problems = FieldProblems::new();
     let mut index: Option<i32> = None;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(super::multipart_error)?;
+        let mut field = field.map_err(platform::http::form::error)?;
         let name = field.name().unwrap_or_default().to_owned();
         let mut bytes = BytesMut::new();
         while let Some(piece) = field.next().await {
-            let piece = piece.map_err(super::multipart_error)?;
+            let piece = piece.map_err(platform::http::form::error)?;
             // Never hold more than one chunk (plus one byte to tell it is too long).
             if (bytes.len() as i64) <= chunk_size {
                 bytes.extend_from_slice(&piece[..piece.len().min((chunk_size + 1) as usize - bytes.len())]);

@@ -35,21 +35,6 @@ pub async fn openapi_json(state: web::Data<crate::state::AppState>) -> HttpRespo
     platform::http::openapi::respond(&schema::document(&state.settings))
 }
 
-/// A multipart body that cannot be read: 415 when it is not multipart at all, else 400.
-pub fn multipart_error(error: actix_multipart::MultipartError) -> platform::ApiError {
-    use actix_multipart::MultipartError;
-    match error {
-        MultipartError::ContentTypeMissing
-        | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible => platform::ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be multipart/form-data",
-        ),
-        other => platform::ApiError::bad_request("invalid_multipart", other.to_string()),
-    }
-}
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // A file's path has several segments; these take it whole (registered first, they win).
     let files = format!("{}{{path:.+}}", files::FILES_PREFIX);

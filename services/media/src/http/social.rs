@@ -135,13 +135,13 @@ pub async fn create_story(
     let mut has_media = false;
     let mut problems = platform::error::FieldProblems::new();
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(super::multipart_error)?;
+        let mut field = field.map_err(platform::http::form::error)?;
         let name = field.name().unwrap_or_default().to_owned();
         if name == "media" {
             let mut out = tokio::fs::File::create(&scratch.0).await.map_err(ApiError::internal)?;
             let mut written = 0u64;
             while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(super::multipart_error)?;
+                let chunk = chunk.map_err(platform::http::form::error)?;
                 written += chunk.len() as u64;
                 if written > stories::MAX_STORY_BYTES {
                     return Err(ApiError::new(
@@ -158,7 +158,7 @@ pub async fn create_story(
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(super::multipart_error)?;
+            let chunk = chunk.map_err(platform::http::form::error)?;
             // Enough for the longest text in any script (4 bytes a character).
             if bytes.len() + chunk.len() <= stories::MAX_TEXT_CHARS * 4 {
                 bytes.extend_from_slice(&chunk);

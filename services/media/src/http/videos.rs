@@ -11,6 +11,7 @@ use actix_multipart::{Field, Multipart};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use platform::error::FieldProblems;
+use platform::http::form;
 use platform::{ApiError, AuthUser};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
@@ -76,10 +77,10 @@ pub async fn upload(
     let mut problems = FieldProblems::new();
     let mut failure: Option<ApiError> = None;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(super::multipart_error)?;
+        let mut field = field.map_err(form::error)?;
         let name = field.name().unwrap_or_default().to_owned();
         if failure.is_some() {
-            drain(&mut field).await?;
+            form::discard(&mut field).await?;
             continue;
         }
         match name.as_str() {
@@ -182,13 +183,13 @@ async fn save(field: &mut Field, file: &Path, limit: u64, state: &AppState) -> R
     let mut written: u64 = 0;
     let counter = state.metrics.upload_bytes.with_label_values(&["multipart"]);
     while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(super::multipart_error)?;
+        let chunk = chunk.map_err(form::error)?;
         written += chunk.len() as u64;
         counter.inc_by(chunk.len() as u64);
         if written > limit {
             drop(out);
             let _ = tokio::fs::remove_file(file).await;
-            drain(field).await?;
+            form::discard(field).await?;
             return Ok(Saved::TooLarge);
         }
         out.write_all(&chunk).await.map_err(ApiError::internal)?;
@@ -197,27 +198,9 @@ async fn save(field: &mut Field, file: &Path, limit: u64, state: &AppState) -> R
     Ok(Saved::Whole)
 }
 
-/// Reads what is left of a field and discards it (so that the client reads the answer).
-async fn drain(field: &mut Field) -> Result<(), ApiError> {
-    while let Some(chunk) = field.next().await {
-        chunk.map_err(super::multipart_error)?;
-    }
-    Ok(())
-}
-
 /// A text field's value; `None` when it is too long or not [storable](platform::http::text::storable).
 async fn text(field: &mut Field) -> Result<Option<String>, ApiError> {
-    let mut bytes = Vec::new();
-    let mut too_long = false;
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(super::multipart_error)?;
-        if bytes.len() + chunk.len() > MAX_TEXT_BYTES {
-            too_long = true;
-        } else {
-            bytes.extend_from_slice(&chunk);
-        }
-    }
-    Ok(if too_long { None } else { platform::http::text::storable(bytes).ok() })
+    Ok(form::read_text(field, MAX_TEXT_BYTES).await?.ok())
 }
 
 async fn image_kind(file: &Path) -> Option<&'static str> {

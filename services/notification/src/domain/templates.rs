@@ -223,11 +223,14 @@ fn words(kind: Kind, data: &Value, lang: Lang) -> (String, String) {
             )
         }
         Kind::ChatMessage => {
-            let preview = field(data, "preview");
-            let body = if preview.is_empty() {
-                t("Новое сообщение", "Жаңа хабарлама")
-            } else {
-                preview.to_owned()
+            // A file without a caption is named by its kind.
+            let body = match (field(data, "preview"), field(data, "message_kind")) {
+                ("", "image") => t("📷 Фото", "📷 Фотосурет"),
+                ("", "voice") => t("🎤 Голосовое сообщение", "🎤 Дауыстық хабарлама"),
+                ("", "video") => t("🎬 Видео", "🎬 Бейне"),
+                ("", "file") => t("📎 Файл", "📎 Файл"),
+                ("", _) => t("Новое сообщение", "Жаңа хабарлама"),
+                (preview, _) => preview.to_owned(),
             };
             (t("Новое сообщение", "Жаңа хабарлама"), body)
         }
@@ -297,6 +300,15 @@ mod tests {
         assert_eq!(render(Kind::NewProposal, &data, Lang::Kk).title, "Жаңа ұсыныс");
         assert_eq!(Lang::of("kk-KZ"), Lang::Kk);
         assert_eq!(Lang::of("en"), Lang::Ru);
+    }
+
+    #[test]
+    fn a_file_without_a_caption_is_named_by_its_kind() {
+        let message = |preview: &str, kind: &str| json!({ "preview": preview, "message_kind": kind });
+        assert_eq!(render(Kind::ChatMessage, &message("", "image"), Lang::Ru).text, "📷 Фото");
+        assert_eq!(render(Kind::ChatMessage, &message("", "voice"), Lang::Kk).text, "🎤 Дауыстық хабарлама");
+        assert_eq!(render(Kind::ChatMessage, &message("Смета", "file"), Lang::Ru).text, "Смета");
+        assert_eq!(render(Kind::ChatMessage, &message("", "text"), Lang::Ru).text, "Новое сообщение");
     }
 
     #[test]

@@ -138,6 +138,7 @@ pub const RULES: &[Rule] = &[
     with_body("POST", "/api/v2/chats/{id}/messages", &[Owner, Master], |_| json!({ "text": "Когда замер?" })),
     with_body("PATCH", "/api/v2/chats/{id}/messages/{message_id}", &[Owner], |_| json!({ "text": "Когда приедете?" })),
     rule("DELETE", "/api/v2/chats/{id}/messages/{message_id}", &[Owner]),
+    absent("GET", "/api/v2/chats/{id}/media/{name}", &[Owner, Master]),
     with_body("POST", "/api/v2/chats/{id}/read", &[Owner, Master], |_| json!({ "seq": 1 })),
     // chat: calls ({id}: the owner's call to the master, ringing). Calls are between chat
     // partners: the master calling the master is told 400, the owner finds both busy (409).
@@ -294,5 +295,6 @@ pub fn concrete_path(path: &str, world: &World) -> String {
         .replace("{message_id}", &world.message.unwrap_or(0).to_string())
         .replace("{comment_id}", "0")
         .replace("{attachment_id}", "0")
+        .replace("{name}", "0190c8a2-0000-7000-8000-000000000000.png")
         .replace("{path}", &media_id(|m| m.file.clone()))
 }

@@ -7,4 +7,5 @@ mod faults;
 mod fuzzing;
 mod journey;
 mod security;
+mod seed;
 mod storm;

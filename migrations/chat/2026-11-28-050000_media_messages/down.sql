@@ -1,0 +1,2 @@
+DROP INDEX messages_media_url;
+ALTER TABLE messages DROP COLUMN media_name;

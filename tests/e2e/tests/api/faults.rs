@@ -1,13 +1,15 @@
-//! Faults under load (issue 18). A buyer posts requests and everyone reads, steadily, through
+//! Faults under load (issue 18). A buyer posts requests and writes to a master in their chat,
+//! and everyone reads (profiles, the video feed, requests, notifications), steadily, through
 //! the gateway, while one thing after another goes away for a while and comes back: PostgreSQL,
 //! Redis and NATS cut behind a TCP proxy (every program reaches them through it), the Kafka
-//! broker killed (-9) and started again, a marketplace replica killed (-9) and one stopped with
-//! SIGTERM, and a notification replica killed while it consumes (two replicas of each run). For
-//! each case: the answers during the outage are fast and in the error shape (never a 500, never
-//! past the timeouts), readiness follows the required dependencies (and ignores the broker), a
-//! SIGTERM fails no request, and once it is over every committed request reached the master
-//! exactly once (notification's `new_request`, through marketplace's outbox, Kafka and
-//! notification's inbox). A table of the cases is printed.
+//! broker killed (-9) and started again, a replica of auth, marketplace, media, chat and
+//! notification killed (-9), and a marketplace replica stopped with SIGTERM (two replicas of
+//! each of those run). For each case: the answers during the outage are fast and in the error
+//! shape (never a 500, never past the timeouts), readiness follows the required dependencies
+//! (and ignores the broker), a SIGTERM fails no request, and once it is over every committed
+//! request and chat message reached the master exactly once (notification's `new_request` and
+//! `chat_message`, through the outboxes, Kafka and notification's inbox). A table of the cases
+//! is printed.
 
 use e2e::System;
 use e2e::database::aggregate;
@@ -44,8 +46,8 @@ enum Fault {
     TerminateReplica(&'static str),
 }
 
-/// The services that run two replicas.
-const REPLICATED: [&str; 2] = ["marketplace", "notification"];
+/// The services that run two replicas (all but the gateway, the only door of the load).
+const REPLICATED: [&str; 5] = ["auth", "marketplace", "media", "chat", "notification"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dependency {
@@ -55,13 +57,16 @@ enum Dependency {
 }
 
 impl Fault {
-    const ALL: [Fault; 7] = [
+    const ALL: [Fault; 10] = [
         Fault::Cut(Dependency::Postgres),
         Fault::Cut(Dependency::Redis),
         Fault::Cut(Dependency::Nats),
         Fault::KillBroker,
+        Fault::KillReplica("auth"),
         Fault::KillReplica("marketplace"),
         Fault::TerminateReplica("marketplace"),
+        Fault::KillReplica("media"),
+        Fault::KillReplica("chat"),
         Fault::KillReplica("notification"),
     ];
 
@@ -86,25 +91,30 @@ struct Answer {
     retry_after: bool,
 }
 
-/// Callers sending a steady mix until stopped: the buyer posts requests and reads them, the
-/// master reads notifications, anyone reads the regions.
+/// Callers sending a steady mix until stopped: the buyer posts requests, writes to the master
+/// and reads their profile and the requests, the master reads notifications, anyone reads the
+/// regions and the video feed.
 struct Load {
     stop: Arc<AtomicBool>,
     callers: Vec<tokio::task::JoinHandle<Vec<Answer>>>,
 }
 
 impl Load {
-    fn start(system: &System, buyer: &User, master: &User) -> Self {
+    fn start(system: &System, buyer: &User, master: &User, chat: i64) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let client = reqwest::Client::builder().timeout(PATIENCE * 3).build().expect("a client");
         let callers = (0..CALLERS)
             .map(|caller| {
                 let (client, stop) = (client.clone(), stop.clone());
                 let url = |path: &str| system.api.url(path);
+                let message = json!({ "text": "Когда сможете приехать на замер?" });
                 let calls = [
                     (url("/api/v2/requests"), Some(buyer.token.clone()), Some(world::wardrobe_request())),
+                    (url(&format!("/api/v2/chats/{chat}/messages")), Some(buyer.token.clone()), Some(message)),
                     (url("/api/v2/requests"), Some(buyer.token.clone()), None),
+                    (url("/api/v2/users/me"), Some(buyer.token.clone()), None),
                     (url("/api/v2/notifications"), Some(master.token.clone()), None),
+                    (url("/api/v2/videos/feed"), None, None),
                     (url("/api/v2/regions"), None, None),
                 ];
                 tokio::spawn(async move {
@@ -195,9 +205,28 @@ struct Outcome {
     /// back (after the dependency returned).
     ready_lost: Option<Duration>,
     ready_back: Option<Duration>,
+    requests: Effects,
+    messages: Effects,
+}
+
+/// Committed changes of one kind, and the master's notifications of them (all, distinct).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Effects {
     committed: i64,
     notified: i64,
     distinct: i64,
+}
+
+impl Effects {
+    fn exact(self) -> bool {
+        self.committed == self.notified && self.notified == self.distinct
+    }
+}
+
+impl std::fmt::Display for Effects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} → {} ({})", self.committed, self.notified, self.distinct)
+    }
 }
 
 fn seconds(duration: Option<Duration>) -> String {
@@ -243,14 +272,23 @@ impl Dependencies {
     }
 }
 
-/// Every request the buyer committed, and the master's notifications of them (all, distinct).
-async fn effects(system: &System, buyer: &User, master: &User) -> (i64, i64, i64) {
-    let committed = aggregate(system, "marketplace", "requests", "count(*)", &format!("buyer_id = {}", buyer.id)).await;
-    let told = format!("user_id = {} AND kind = 'new_request'", master.id);
-    let notified = aggregate(system, "notification", "notifications", "count(*)", &told).await;
-    let distinct =
-        aggregate(system, "notification", "notifications", "count(DISTINCT data->>'request_id')", &told).await;
-    (committed, notified, distinct)
+/// Every request the buyer committed and every message they sent in `chat`, and the master's
+/// notifications of each.
+async fn effects(system: &System, buyer: &User, master: &User, chat: i64) -> (Effects, Effects) {
+    let told = async |kind: &str, key: &str, committed: i64| {
+        let told = format!("user_id = {} AND kind = '{kind}'", master.id);
+        let notified = aggregate(system, "notification", "notifications", "count(*)", &told).await;
+        let distinct = format!("count(DISTINCT data->>'{key}')");
+        Effects {
+            committed,
+            notified,
+            distinct: aggregate(system, "notification", "notifications", &distinct, &told).await,
+        }
+    };
+    let requests = aggregate(system, "marketplace", "requests", "count(*)", &format!("buyer_id = {}", buyer.id)).await;
+    let sent = format!("chat_id = {chat} AND sender_id = {}", buyer.id);
+    let messages = aggregate(system, "chat", "messages", "count(*)", &sent).await;
+    (told("new_request", "request_id", requests).await, told("chat_message", "message_id", messages).await)
 }
 
 async fn run_case(
@@ -258,9 +296,10 @@ async fn run_case(
     dependencies: &mut Dependencies,
     buyer: &User,
     master: &User,
+    chat: i64,
     fault: Fault,
 ) -> Outcome {
-    let load = Load::start(system, buyer, master);
+    let load = Load::start(system, buyer, master, chat);
     tokio::time::sleep(CALM).await;
     let since = Instant::now();
     let readiness = Readiness::watch(system.process("marketplace").url("/ready"), since);
@@ -291,14 +330,14 @@ async fn run_case(
     let (ready_lost, last_down) = readiness.finish().await;
     let ready_back = last_down.filter(|down| *down >= restored).map(|down| down - restored);
 
-    // Once it is over, every committed request reaches the master once.
-    let mut seen = effects(system, buyer, master).await;
+    // Once it is over, every committed request and message reaches the master once.
+    let mut seen = effects(system, buyer, master, chat).await;
     let deadline = Instant::now() + Duration::from_secs(90);
-    while (seen.0 != seen.1 || seen.1 != seen.2) && Instant::now() < deadline {
+    while !(seen.0.exact() && seen.1.exact()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        seen = effects(system, buyer, master).await;
+        seen = effects(system, buyer, master, chat).await;
     }
-    let (committed, notified, distinct) = seen;
+    let (requests, messages) = seen;
     let mut failed = BTreeMap::new();
     for answer in answers.iter().filter(|a| !(200..300).contains(&a.status)) {
         *failed.entry(answer.status).or_insert(0) += 1;
@@ -310,9 +349,8 @@ async fn run_case(
         slowest: answers.iter().map(|a| a.took).max().unwrap_or_default(),
         ready_lost,
         ready_back,
-        committed,
-        notified,
-        distinct,
+        requests,
+        messages,
     };
     check(&outcome, &answers);
     outcome
@@ -331,8 +369,10 @@ fn check(outcome: &Outcome, answers: &[Answer]) {
         assert!(answer.status != 503 || answer.retry_after, "{case}: a 503 without Retry-After");
     }
     assert!(outcome.slowest < PATIENCE, "{case}: an answer took {:?}", outcome.slowest);
-    assert_eq!(outcome.committed, outcome.notified, "{case}: committed requests vs the master's notifications");
-    assert_eq!(outcome.notified, outcome.distinct, "{case}: a request notified twice");
+    for (what, effects) in [("request", outcome.requests), ("chat message", outcome.messages)] {
+        assert_eq!(effects.committed, effects.notified, "{case}: committed {what}s vs the master's notifications");
+        assert_eq!(effects.notified, effects.distinct, "{case}: a {what} notified twice");
+    }
     match outcome.fault {
         Fault::Cut(_) => {
             let lost = outcome.ready_lost.unwrap_or_else(|| panic!("{case}: readiness never noticed"));
@@ -353,22 +393,21 @@ fn check(outcome: &Outcome, answers: &[Answer]) {
 
 fn table(outcomes: &[Outcome]) -> String {
     let mut table = String::from(
-        "| case | answers | failed (status: n) | slowest | ready lost after | ready back after | requests committed | master notified (distinct) |\n|---|---|---|---|---|---|---|---|\n",
+        "| case | answers | failed (status: n) | slowest | ready lost after | ready back after | requests → master notified (distinct) | chat messages → master notified (distinct) |\n|---|---|---|---|---|---|---|---|\n",
     );
     for o in outcomes {
         let failed: Vec<String> = o.failed.iter().map(|(status, n)| format!("{status}: {n}")).collect();
         let _ = writeln!(
             table,
-            "| {} | {} | {} | {:.2} s | {} | {} | {} | {} ({}) |",
+            "| {} | {} | {} | {:.2} s | {} | {} | {} | {} |",
             o.fault.name(),
             o.answers,
             if failed.is_empty() { "0".to_owned() } else { failed.join(", ") },
             o.slowest.as_secs_f64(),
             seconds(o.ready_lost),
             seconds(o.ready_back),
-            o.committed,
-            o.notified,
-            o.distinct
+            o.requests,
+            o.messages
         );
     }
     table
@@ -385,11 +424,14 @@ async fn every_dependency_goes_away_under_load_and_nothing_is_lost() {
     let services = json!({ "regions": ["Алматы"], "categories": ["шкафы-купе"] });
     let (status, body) = system.api.put("/api/v2/masters/me", &master.token, services).await;
     assert_eq!(status, 200, "the master serves Almaty's wardrobes: {body}");
+    let (status, body) = system.api.post_as("/api/v2/chats", &buyer.token, json!({ "recipient_id": master.id })).await;
+    assert_eq!(status, 201, "the buyer opens a chat with the master: {body}");
+    let chat = body["id"].as_i64().expect("a chat id");
 
     let mut outcomes = Vec::new();
     for fault in Fault::ALL {
         let outcome = e2e::within(&fault.name(), Duration::from_secs(150), async {
-            run_case(&mut system, &mut dependencies, &buyer, &master, fault).await
+            run_case(&mut system, &mut dependencies, &buyer, &master, chat, fault).await
         })
         .await;
         outcomes.push(outcome);

@@ -137,15 +137,28 @@ async fn a_slow_client_is_cut_off_while_the_others_keep_receiving() {
     let chat = world.chat(&a, &b).await;
     let mut fast = world.connect(0, &b, "").await;
     let mut slow = Ws::connect_slow(&world.ws_url(0, ""), &b.token).await;
-    let burst = 1000;
-    let reader = tokio::spawn(async move { fast.messages(burst).await });
+    let (burst, overflowed) = (1000, 700);
+    let (past, overflow) = tokio::sync::oneshot::channel();
+    let reader = tokio::spawn(async move {
+        let mut received = fast.messages(overflowed).await;
+        let _ = past.send(());
+        received.extend(fast.messages(burst - overflowed).await);
+        received
+    });
+    // About 530 messages fill the slow client's socket (at most 4 MB on loopback) and its
+    // queue. It reads again from the 700th on: soon enough for the close frame, which the
+    // server lets wait 10 s behind the unsent frames.
+    let cut = tokio::spawn(async move {
+        let _ = overflow.await;
+        slow.ended().await
+    });
     let text = "ш".repeat(4000);
     for _ in 0..burst / 20 {
         futures_util::future::join_all((0..20).map(|_| world.send(0, &a, chat, &text))).await;
     }
     let received = reader.await.unwrap();
     assert_eq!(seqs(&received), (1..=burst as i64).collect::<Vec<_>>(), "the fast client got every message in order");
-    assert_eq!(slow.ended().await, Ended::Closed(4008), "the slow client is told why");
+    assert_eq!(cut.await.unwrap(), Ended::Closed(4008), "the slow client is told why");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

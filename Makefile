@@ -2,7 +2,7 @@
 CARGO ?= cargo
 NEXTEST_PROFILE ?= default
 
-.PHONY: run test bench lint infra migrate deploy-check
+.PHONY: run test bench lint infra migrate deploy-check supply-check
 
 ## Infrastructure on loopback: PostgreSQL, Redis, NATS (JetStream), Kafka-protocol broker.
 infra:
@@ -12,8 +12,9 @@ infra:
 run: infra
 	$(CARGO) run --quiet -p cli --bin mebelplace -- up
 
-## Every unit and integration test against the real servers, after the deployment checks.
-test: infra deploy-check
+## Every unit and integration test against the real servers, after the deployment and
+## supply-chain checks.
+test: infra deploy-check supply-check
 	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) nextest run --workspace --profile $(NEXTEST_PROFILE)
 
@@ -29,6 +30,10 @@ bench: infra
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Licences, bans and sources of every dependency (deny.toml) with cargo-deny.
+supply-check:
+	scripts/supply-check
 
 ## Run every service's migrations.
 migrate: infra

@@ -46,6 +46,11 @@ pub fn sniff_image(head: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// A PDF document by its first bytes: `(extension, MIME type)`; `None` for anything else.
+pub fn sniff_pdf(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    head.starts_with(b"%PDF-").then_some(("pdf", "application/pdf"))
+}
+
 /// What a video is by its first bytes (at least 64 when the file has them): `(extension, MIME
 /// type)` of an mp4, mov, avi or webm container; `None` for anything else.
 pub fn sniff_video(head: &[u8]) -> Option<(&'static str, &'static str)> {

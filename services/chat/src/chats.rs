@@ -1,7 +1,7 @@
 //! Chats: opening one (by a user, or by an accepted proposal), listing a user's chats with
 //! their last message, unread count and the partner's presence.
 
-use crate::domain::{self, MessageKind, Pair};
+use crate::domain::{self, Pair};
 use crate::messages::{self, Outgoing};
 use crate::realtime::frames::ServerFrame;
 use crate::state::AppState;
@@ -93,8 +93,7 @@ pub async fn open(
     if created {
         announce(state, &chat).await;
         if let Some(text) = text {
-            let first = Outgoing { kind: MessageKind::Text, text, media: None, client_message_id: None };
-            messages::send(state, user, chat.id, first).await?;
+            messages::send(state, user, chat.id, Outgoing::text(text)).await?;
         }
     }
     Ok((view(state, user, chat.id).await?, created))

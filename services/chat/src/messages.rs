@@ -37,6 +37,11 @@ impl Outgoing {
         }
     }
 
+    /// A checked text without a retry key.
+    pub fn text(text: String) -> Self {
+        Self { kind: MessageKind::Text, text, media: None, client_message_id: None }
+    }
+
     /// A message the service itself writes (no sender, no client id).
     pub fn system(text: &str) -> Self {
         Self { kind: MessageKind::System, text: text.to_owned(), media: None, client_message_id: None }

@@ -8,6 +8,9 @@ use actix_web::http::header;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
+/// The longest text field a form may carry (each service's own checks are stricter).
+pub const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+
 /// Whether the request declares a multipart body.
 pub fn is_multipart(request: &HttpRequest) -> bool {
     request

@@ -107,17 +107,16 @@ fn article(kind: &str) -> String {
 /// be of that kind (a file may be anything); a voice note may come in a WebM container, as
 /// browsers record it.
 pub fn attachment(declared: Option<MessageKind>, bytes: &[u8]) -> Result<Attachment, AttachmentRefused> {
-    use platform::storage::{sniff_audio, sniff_image, sniff_video};
+    use platform::storage::{sniff_audio, sniff_image, sniff_pdf, sniff_video};
     if bytes.is_empty() {
         return Err(AttachmentRefused::Empty);
     }
     let found = |kind, (extension, content_type)| Attachment { kind, extension, content_type };
-    let pdf = || bytes.starts_with(b"%PDF-").then_some(("pdf", "application/pdf"));
     let detected = sniff_image(bytes)
         .map(|t| found(MessageKind::Image, t))
         .or_else(|| sniff_audio(bytes).map(|t| found(MessageKind::Voice, t)))
         .or_else(|| sniff_video(bytes).map(|t| found(MessageKind::Video, t)))
-        .unwrap_or_else(|| found(MessageKind::File, pdf().unwrap_or(("bin", "application/octet-stream"))));
+        .unwrap_or_else(|| found(MessageKind::File, sniff_pdf(bytes).unwrap_or(("bin", "application/octet-stream"))));
     let attachment = match declared {
         None => detected,
         Some(MessageKind::File) => Attachment { kind: MessageKind::File, ..detected },

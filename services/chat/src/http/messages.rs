@@ -195,9 +195,6 @@ pub async fn media(
         .body(bytes))
 }
 
-/// The longest text field of the media form (the checks that follow are stricter).
-const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
-
 /// The media form's fields. An unknown field or a second file is 400 and a file over every
 /// kind's limit 413, once the body is read to its end (so that the client reads the answer).
 async fn read_media_form(mut fields: Multipart) -> Result<MediaDraft, ApiError> {
@@ -224,7 +221,7 @@ async fn read_media_form(mut fields: Multipart) -> Result<MediaDraft, ApiError> 
                 "client_message_id" => &mut draft.client_message_id,
                 _ => &mut draft.caption,
             };
-            match form::read_text(&mut field, MAX_TEXT_FIELD_BYTES).await? {
+            match form::read_text(&mut field, form::MAX_TEXT_FIELD_BYTES).await? {
                 Ok(value) => *slot = Some(value),
                 Err(problem) => problems.add(if field_name == "content" { "text" } else { field_name }, problem),
             }

@@ -268,8 +268,7 @@ fn reply_text(body: &NewReply) -> Result<String, ApiError> {
     crate::support::domain::text(&body.text).map_err(|problem| ApiError::validation([("text", problem)]))
 }
 
-/// The longest text field of the multipart form (the checks that follow are stricter).
-const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+/// The text fields of the multipart form.
 const TEXT_FIELDS: [&str; 5] = ["subject", "text", "category", "order_id", "request_id"];
 
 /// The fields and files of a multipart ticket, with the problems met reading them. A file over
@@ -293,7 +292,7 @@ async fn read_form(mut form: Multipart) -> Result<(Draft, FieldProblems, Vec<Upl
                 None => failure = Some(attachments::too_large()),
             }
         } else if let Some(known) = known {
-            let Ok(value) = form::read_text(&mut field, MAX_TEXT_FIELD_BYTES).await? else {
+            let Ok(value) = form::read_text(&mut field, form::MAX_TEXT_FIELD_BYTES).await? else {
                 problems.add(known, "must be UTF-8 text (without NUL) of at most 64 KB");
                 continue;
             };

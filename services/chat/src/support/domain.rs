@@ -136,8 +136,8 @@ pub struct FileKind {
 /// What a file is, by its first bytes (never by its name or declared type): a JPEG, PNG or
 /// WebP image or a PDF document; `None` for anything else.
 pub fn file_kind(head: &[u8]) -> Option<FileKind> {
-    let pdf = || head.starts_with(b"%PDF-").then_some(("pdf", "application/pdf"));
-    let (extension, content_type) = platform::storage::sniff_image(head).or_else(pdf)?;
+    let (extension, content_type) =
+        platform::storage::sniff_image(head).or_else(|| platform::storage::sniff_pdf(head))?;
     Some(FileKind { extension, content_type })
 }
 
